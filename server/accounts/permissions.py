@@ -1,0 +1,42 @@
+"""Permission predicates `can_<verb>_<thing>(user, obj) -> bool`: all permission logic lives here."""
+
+from __future__ import annotations
+
+from server.accounts import scoping
+from server.accounts.models import Role, User
+from server.registry.models import Household, Resident
+
+# Roles whose work needs a resident's full phone number (urgent face-to-face contact).
+FULL_PHONE_ROLES = {Role.STATION_CHIEF}
+REGISTER_EDIT_ROLES = {Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWNSHIP_STAFF}
+TERRITORY_EDIT_ROLES = {Role.CITY_ADMIN}
+
+
+def can_view_household(user: User, household: Household) -> bool:
+    return scoping.households_visible(user).filter(pk=household.pk).exists()
+
+
+def can_view_resident(user: User, resident: Resident) -> bool:
+    return scoping.residents_visible(user).filter(pk=resident.pk).exists()
+
+
+def can_view_full_phone(user: User, resident: Resident | None = None) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    if user.role not in FULL_PHONE_ROLES:
+        return False
+    return resident is None or can_view_resident(user, resident)
+
+
+def can_edit_register(user: User) -> bool:
+    return user.is_authenticated and (user.is_superuser or user.role in REGISTER_EDIT_ROLES)
+
+
+def can_import_households(user: User) -> bool:
+    return can_edit_register(user)
+
+
+def can_edit_territory(user: User) -> bool:
+    return user.is_authenticated and (user.is_superuser or user.role in TERRITORY_EDIT_ROLES)

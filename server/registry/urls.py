@@ -1,0 +1,9 @@
+from django.urls import path
+
+from server.registry import apis
+
+urlpatterns = [
+    path("households", apis.HouseholdListApi.as_view(), name="household-list"),
+    path("residents", apis.ResidentListApi.as_view(), name="resident-list"),
+    path("key-places", apis.KeyPlaceListApi.as_view(), name="key-place-list"),
+]
