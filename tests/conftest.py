@@ -26,3 +26,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_pg)
         if "celery_worker" in item.keywords and not os.environ.get("CELERY_BROKER_URL"):
             item.add_marker(skip_worker)
+
+
+@pytest.fixture
+def celery_worker_mode():
+    """Send tasks to the real broker and worker started by .ci/run instead of running them inline."""
+    from server.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield app
+    app.conf.task_always_eager = before

@@ -2,12 +2,13 @@
 
 Every view, admin page and export narrows its queryset through these functions. Area roles (city, district,
 station, township) see everything under the areas they are attached to; field roles (grid worker, volunteer)
-see only the grid cells they hold and those cells' households. A user with no area sees nothing.
-Superusers see everything.
+see only the grid cells they hold and those cells' households. Anonymous and inactive users, and users with
+no area, see nothing. Superusers see everything.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 
@@ -20,23 +21,35 @@ from server.territory.models import Area, GridCell, PoliceStation
 _NOTHING = Q(pk__in=[])
 
 
-def user_area_paths(user: User) -> list[str] | None:
-    """Paths of the areas the user works in; None means the whole territory (superuser)."""
-    if not user.is_authenticated or not user.is_active:
-        return []
+@dataclass(frozen=True)
+class Scope:
+    """What a user may reach: `everything`, or the subtrees at `paths` (area roles), or `field` cells only."""
+
+    everything: bool = False
+    paths: tuple[str, ...] = ()
+    field_user: User | None = None
+
+    def under(self, path_field: str) -> Q:
+        if not self.paths:
+            return _NOTHING
+        return reduce(or_, (Q(**{f"{path_field}__startswith": p}) for p in self.paths))
+
+
+def user_scope(user) -> Scope:
+    """The caller's scope, computed once per request object."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope()
+    cached = getattr(user, "_qiaomen_scope", None)
+    if cached is not None:
+        return cached
     if user.is_superuser:
-        return None
-    cached = getattr(user, "_qiaomen_area_paths", None)
-    if cached is None:
-        cached = list(user.areas.values_list("path", flat=True))
-        user._qiaomen_area_paths = cached
-    return cached
-
-
-def _path_q(field: str, paths: list[str]) -> Q:
-    if not paths:
-        return _NOTHING
-    return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in paths))
+        scope = Scope(everything=True)
+    elif user.role in AREA_ROLES:
+        scope = Scope(paths=tuple(user.areas.values_list("path", flat=True)))
+    else:
+        scope = Scope(field_user=user)
+    user._qiaomen_scope = scope
+    return scope
 
 
 def field_cell_ids(user: User) -> QuerySet:
@@ -44,77 +57,64 @@ def field_cell_ids(user: User) -> QuerySet:
     return GridCell.objects.filter(worker=user).values("id")
 
 
-def _is_area_role(user: User) -> bool:
-    return user.role in AREA_ROLES
+def _narrow(user, qs: QuerySet, *, path_field: str, cell_field: str | None) -> QuerySet:
+    scope = user_scope(user)
+    if scope.everything:
+        return qs
+    if scope.field_user is not None:
+        if cell_field is None:
+            return qs.none()
+        return qs.filter(**{f"{cell_field}__in": field_cell_ids(scope.field_user)})
+    return qs.filter(scope.under(path_field))
 
 
-def areas_visible(user: User, qs: QuerySet | None = None) -> QuerySet:
-    """Areas under the user's areas, plus their ancestors' names are not exposed (only the subtree)."""
+def areas_visible(user, qs: QuerySet | None = None) -> QuerySet:
+    """Areas in the user's subtrees; a field worker sees the communities of their cells."""
     qs = Area.objects.all() if qs is None else qs
-    paths = user_area_paths(user)
-    if paths is None:
-        return qs
-    if not _is_area_role(user):
-        return qs.filter(grid_cells__in=field_cell_ids(user)).distinct()
-    return qs.filter(_path_q("path", paths))
+    scope = user_scope(user)
+    if scope.field_user is not None:
+        return qs.filter(grid_cells__in=field_cell_ids(scope.field_user)).distinct()
+    return _narrow(user, qs, path_field="path", cell_field=None)
 
 
-def grid_cells_visible(user: User, qs: QuerySet | None = None) -> QuerySet:
+def grid_cells_visible(user, qs: QuerySet | None = None) -> QuerySet:
     qs = GridCell.objects.all() if qs is None else qs
-    paths = user_area_paths(user)
-    if paths is None:
-        return qs
-    if not _is_area_role(user):
-        return qs.filter(id__in=field_cell_ids(user)) if user.is_authenticated else qs.none()
-    return qs.filter(_path_q("path", paths))
+    return _narrow(user, qs, path_field="path", cell_field="id")
 
 
-def households_visible(user: User, qs: QuerySet | None = None) -> QuerySet:
+def households_visible(user, qs: QuerySet | None = None) -> QuerySet:
     qs = Household.objects.all() if qs is None else qs
-    paths = user_area_paths(user)
-    if paths is None:
-        return qs
-    if not _is_area_role(user):
-        return qs.filter(cell_id__in=field_cell_ids(user)) if user.is_authenticated else qs.none()
-    return qs.filter(_path_q("community__path", paths))
+    return _narrow(user, qs, path_field="community__path", cell_field="cell_id")
 
 
-def residents_visible(user: User, qs: QuerySet | None = None) -> QuerySet:
+def residents_visible(user, qs: QuerySet | None = None) -> QuerySet:
     qs = Resident.objects.all() if qs is None else qs
-    paths = user_area_paths(user)
-    if paths is None:
-        return qs
-    if not _is_area_role(user):
-        return qs.filter(household__cell_id__in=field_cell_ids(user)) if user.is_authenticated else qs.none()
-    return qs.filter(_path_q("household__community__path", paths))
+    return _narrow(user, qs, path_field="household__community__path", cell_field="household__cell_id")
 
 
-def key_places_visible(user: User, qs: QuerySet | None = None) -> QuerySet:
+def key_places_visible(user, qs: QuerySet | None = None) -> QuerySet:
     qs = KeyPlace.objects.all() if qs is None else qs
-    paths = user_area_paths(user)
-    if paths is None:
-        return qs
-    if not _is_area_role(user):
-        return qs.none()
-    return qs.filter(_path_q("community__path", paths))
+    return _narrow(user, qs, path_field="community__path", cell_field=None)
 
 
-def police_stations_visible(user: User, qs: QuerySet | None = None) -> QuerySet:
+def police_stations_visible(user, qs: QuerySet | None = None) -> QuerySet:
+    """Stations in the user's districts, and always the user's own station."""
     qs = PoliceStation.objects.all() if qs is None else qs
-    paths = user_area_paths(user)
-    if paths is None:
+    scope = user_scope(user)
+    if scope.everything:
         return qs
-    if not _is_area_role(user):
-        return qs.filter(users=user)
-    # A station is visible when it is the user's own or lies in a district the user covers.
-    return qs.filter(_path_q("path", paths) | Q(users=user)).distinct()
+    if not scope.paths and scope.field_user is None:
+        return qs.none()
+    own = Q(users=user)
+    return qs.filter(own if scope.field_user is not None else (scope.under("path") | own)).distinct()
 
 
-def users_visible(user: User, qs: QuerySet | None = None) -> QuerySet:
+def users_visible(user, qs: QuerySet | None = None) -> QuerySet:
+    """Users working in the caller's subtrees, and the caller."""
     qs = User.objects.all() if qs is None else qs
-    paths = user_area_paths(user)
-    if paths is None:
+    scope = user_scope(user)
+    if scope.everything:
         return qs
-    if not _is_area_role(user):
-        return qs.filter(pk=user.pk)
-    return qs.filter(_path_q("areas__path", paths) | Q(pk=user.pk)).distinct()
+    if scope.field_user is not None or not scope.paths:
+        return qs.filter(pk=getattr(user, "pk", None))
+    return qs.filter(scope.under("areas__path") | Q(pk=user.pk)).distinct()
