@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import translation
 
+
 def _pick(request) -> str:
     for candidate in (request.GET.get("lang"), request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)):
         if candidate:

@@ -14,7 +14,8 @@ def test_assign_places_points_and_leaves_outsiders_unassigned(mini_city):
     cell = mini_city.cells[5]
     c = cell.geom.centroid
     inside = HouseholdFactory(community=cell.community, cell=None, location=Point(c.x, c.y, srid=4326))
-    outside = HouseholdFactory(community=cell.community, cell=mini_city.cells[0], location=Point(119.2, 33.2, srid=4326))
+    far = Point(119.2, 33.2, srid=4326)
+    outside = HouseholdFactory(community=cell.community, cell=mini_city.cells[0], location=far)
     household_cells_assign(household_ids=[inside.id, outside.id])
     assert Household.objects.get(pk=inside.pk).cell_id == cell.id
     # A household whose point left every cell loses its old cell rather than keeping a wrong one.
