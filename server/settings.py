@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "server.territory",
     "server.accounts",
     "server.registry",
+    "server.campaigns",
+    "server.visits",
 ]
 
 MIDDLEWARE = [

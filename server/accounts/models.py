@@ -53,6 +53,9 @@ class Team(models.Model):
     leader = models.ForeignKey(
         User, verbose_name="队长 leader", null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
     )
+    households_per_day = models.PositiveSmallIntegerField(
+        "每人每天走访户数 households a worker visits a day", default=40
+    )
 
     class Meta:
         verbose_name = "宣传小分队"
