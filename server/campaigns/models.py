@@ -109,6 +109,9 @@ class CellAssignment(models.Model):
         constraints = [models.UniqueConstraint(fields=["round", "cell"], name="one_holder_per_cell_and_round")]
         indexes = [models.Index(fields=["round", "team"]), models.Index(fields=["round", "worker"])]
 
+    def __str__(self) -> str:
+        return f"{self.cell_id} → {self.team or self.worker}"
+
 
 class AssignmentChange(models.Model):
     """Every change of who holds a cell: who, when, why. Append-only."""
@@ -128,3 +131,6 @@ class AssignmentChange(models.Model):
         verbose_name = "分配变更"
         verbose_name_plural = "分配变更 assignment changes"
         ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.cell_id}: {self.from_team or self.from_worker} → {self.to_team or self.to_worker}"
