@@ -53,8 +53,12 @@ def user_scope(user) -> Scope:
 
 
 def field_cell_ids(user: User) -> QuerySet:
-    """Ids of the grid cells a field worker holds (responsible for them)."""
-    return GridCell.objects.filter(worker=user).values("id")
+    """Ids of the grid cells a field worker holds: those they are responsible for, and those assigned to them
+    or their team (or claimed by them) in an open round."""
+    from server.campaigns.models import CellAssignment, RoundStatus
+
+    held = CellAssignment.objects.filter(Q(worker=user) | Q(team__members=user), round__status=RoundStatus.OPEN)
+    return GridCell.objects.filter(Q(worker=user) | Q(id__in=held.values("cell_id"))).values("id")
 
 
 def _narrow(user, qs: QuerySet, *, path_field: str, cell_field: str | None) -> QuerySet:

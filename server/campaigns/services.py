@@ -1,0 +1,205 @@
+"""Writes of the campaign plan: campaigns, rounds, and who holds which cell. Every service is atomic and raises
+PlanError (code + Chinese/English message) before changing anything."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from server.accounts import scoping
+from server.accounts.models import Team, User
+from server.campaigns import selectors
+from server.campaigns.errors import PlanError
+from server.campaigns.models import AssignmentChange, Campaign, CellAssignment, OutcomeCode, Round, RoundStatus
+from server.territory.models import Area, GridCell
+
+# (code, label, English, reached, revisit, excluded)
+DEFAULT_OUTCOME_CODES = [
+    ("reached", "见面宣传", "Reached face to face", True, False, False),
+    ("nobody_home", "无人在家", "Nobody home", False, True, False),
+    ("refused", "拒访", "Refused", False, True, False),
+    ("vacant", "空置", "Vacant", False, False, True),
+    ("moved", "搬离", "Moved away", False, False, True),
+    ("wrong_address", "地址有误", "Wrong address", False, False, True),
+]
+
+
+@transaction.atomic
+def campaign_create(
+    *, name: str, areas: Iterable[Area], starts_on: dt.date, ends_on: dt.date, created_by: User | None,
+    description: str = "", outcome_codes: list[tuple] | None = None,
+) -> Campaign:
+    """Create a campaign over a set of areas with its outcome codes (the default six unless given)."""
+    areas = list(areas)
+    if not areas:
+        raise PlanError("no_scope", "行动范围不能为空", "A campaign needs at least one area")
+    if ends_on < starts_on:
+        raise PlanError("bad_dates", "结束日期早于开始日期", "The end date is before the start date")
+    if created_by is not None:
+        visible = set(scoping.areas_visible(created_by).filter(pk__in=[a.pk for a in areas]).values_list("pk", flat=True))
+        outside = [a for a in areas if a.pk not in visible]
+        if outside:
+            names = "、".join(a.name for a in outside)
+            raise PlanError("outside_territory", f"超出您的辖区：{names}", f"Outside your territory: {names}")
+    campaign = Campaign.objects.create(
+        name=name, description=description, starts_on=starts_on, ends_on=ends_on, created_by=created_by
+    )
+    campaign.areas.set(areas)
+    OutcomeCode.objects.bulk_create(
+        OutcomeCode(campaign=campaign, code=c, label=label, label_en=en, reached=r, revisit=rv, excluded=ex, order=i)
+        for i, (c, label, en, r, rv, ex) in enumerate(outcome_codes or DEFAULT_OUTCOME_CODES)
+    )
+    return campaign
+
+
+@transaction.atomic
+def round_create(*, campaign: Campaign, starts_on: dt.date, ends_on: dt.date) -> Round:
+    """Add the next numbered round; its window may not overlap another round's of the same campaign."""
+    if ends_on < starts_on:
+        raise PlanError("bad_dates", "结束日期早于开始日期", "The end date is before the start date")
+    if starts_on < campaign.starts_on or ends_on > campaign.ends_on:
+        raise PlanError(
+            "outside_campaign", f"轮次时间须在行动期内（{campaign.starts_on}—{campaign.ends_on}）",
+            f"The round must lie within the campaign's dates ({campaign.starts_on} – {campaign.ends_on})",
+        )
+    clash = campaign.rounds.select_for_update().filter(starts_on__lte=ends_on, ends_on__gte=starts_on).first()
+    if clash:
+        raise PlanError(
+            "overlapping_rounds", f"与第{clash.number}轮时间重叠（{clash.starts_on}—{clash.ends_on}）",
+            f"Overlaps round {clash.number} ({clash.starts_on} – {clash.ends_on})",
+        )
+    last = campaign.rounds.order_by("-number").first()
+    if last and starts_on <= last.ends_on:
+        raise PlanError("rounds_out_of_order", "新轮次须在上一轮之后", "A new round must start after the previous one")
+    return Round.objects.create(
+        campaign=campaign, number=(last.number + 1) if last else 1, starts_on=starts_on, ends_on=ends_on
+    )
+
+
+@transaction.atomic
+def round_open(*, round: Round, user: User | None) -> Round:
+    """Open a draft round: the previous round must be closed and the round must have households to visit."""
+    round.refresh_from_db(from_queryset=Round.objects.select_for_update())
+    if round.status != RoundStatus.DRAFT:
+        raise PlanError("not_draft", f"第{round.number}轮不是筹备状态，无法开启", f"Round {round.number} is not a draft")
+    previous = round.campaign.rounds.filter(number__lt=round.number).exclude(status=RoundStatus.CLOSED).first()
+    if previous:
+        raise PlanError("previous_open", f"请先结束第{previous.number}轮", f"Close round {previous.number} first")
+    if not selectors.round_households(round=round).exists():
+        raise PlanError("no_households", "本轮没有需要走访的住户，无法开启", "This round has no households to visit")
+    round.status = RoundStatus.OPEN
+    round.opened_at = timezone.now()
+    round.save(update_fields=["status", "opened_at"])
+    return round
+
+
+@transaction.atomic
+def round_close(*, round: Round, user: User | None) -> Round:
+    """Close an open round. Refused while a worker's claimed cell still has households left to visit."""
+    round.refresh_from_db(from_queryset=Round.objects.select_for_update())
+    if round.status != RoundStatus.OPEN:
+        raise PlanError("not_open", f"第{round.number}轮未在进行中", f"Round {round.number} is not open")
+    unresolved = []
+    for claim in CellAssignment.objects.filter(round=round, source=CellAssignment.Source.CLAIM).select_related(
+        "cell", "worker"
+    ):
+        left = selectors.cell_remaining_households(round=round, cell=claim.cell)
+        if left:
+            unresolved.append((claim, left))
+    if unresolved:
+        zh = "；".join(f"{c.cell.name}（{c.worker.username}认领，剩{n}户）" for c, n in unresolved)
+        en = "; ".join(f"{c.cell.code} (claimed by {c.worker.username}, {n} left)" for c, n in unresolved)
+        raise PlanError(
+            "unresolved_claims", f"仍有未完成的认领网格：{zh}。请先收回或改派。",
+            f"Claimed cells are unfinished: {en}. Release or reassign them first.",
+            cells=[c.cell.code for c, _ in unresolved],
+        )
+    round.status = RoundStatus.CLOSED
+    round.closed_at = timezone.now()
+    round.save(update_fields=["status", "closed_at"])
+    return round
+
+
+def _holder_name(a: CellAssignment) -> str:
+    if a.worker_id:
+        return a.worker.get_full_name() or a.worker.username
+    return a.team.name if a.team_id else "?"
+
+
+def _check_cell(*, round: Round, cell: GridCell, user: User | None) -> None:
+    if round.status == RoundStatus.CLOSED:
+        raise PlanError("round_closed", f"第{round.number}轮已结束", f"Round {round.number} is closed")
+    if not selectors.campaign_cells(campaign=round.campaign).filter(pk=cell.pk).exists():
+        raise PlanError(
+            "outside_scope", f"网格 {cell.name}（{cell.code}）不在本次行动范围内",
+            f"Grid cell {cell.code} is outside the campaign's scope",
+        )
+    if user is not None and not scoping.grid_cells_visible(user).filter(pk=cell.pk).exists():
+        raise PlanError(
+            "outside_territory", f"网格 {cell.code} 不在您的辖区内", f"Grid cell {cell.code} is outside your territory"
+        )
+
+
+def _check_team(team: Team | None) -> None:
+    if team is not None and not team.members.exists():
+        raise PlanError("team_empty", f"宣传小分队“{team.name}”没有成员", f"Team “{team.name}” has no members")
+
+
+@transaction.atomic
+def cell_assign(
+    *, round: Round, cell: GridCell, team: Team | None = None, worker: User | None = None, user: User | None,
+    reason: str = "", source: str = CellAssignment.Source.PLAN,
+) -> CellAssignment | None:
+    """Hand a cell to a team and/or a worker (both None: take it back). Its remaining households move with it;
+    visits already made stay with whoever made them. The change is recorded with who, when and why."""
+    _check_cell(round=round, cell=cell, user=user)
+    _check_team(team)
+    current = CellAssignment.objects.select_for_update().filter(round=round, cell=cell).first()
+    if current and current.team_id == (team.pk if team else None) and current.worker_id == (worker.pk if worker else None):
+        return current
+    AssignmentChange.objects.create(
+        round=round, cell=cell, changed_by=user, reason=reason,
+        from_team_id=current.team_id if current else None, from_worker_id=current.worker_id if current else None,
+        to_team=team, to_worker=worker,
+        remaining_households=selectors.cell_remaining_households(round=round, cell=cell),
+    )
+    if team is None and worker is None:
+        if current:
+            current.delete()
+        return None
+    if current is None:
+        return CellAssignment.objects.create(
+            round=round, cell=cell, team=team, worker=worker, source=source, assigned_by=user
+        )
+    current.team, current.worker, current.source = team, worker, source
+    current.assigned_by, current.assigned_at = user, timezone.now()
+    current.save(update_fields=["team", "worker", "source", "assigned_by", "assigned_at"])
+    return current
+
+
+@transaction.atomic
+def cell_claim(*, round: Round, cell: GridCell, worker: User) -> CellAssignment:
+    """A worker checks out an unassigned cell of an open round; a held cell is refused with who holds it."""
+    if round.status != RoundStatus.OPEN:
+        raise PlanError("round_not_open", f"第{round.number}轮未在进行中", f"Round {round.number} is not open")
+    if not selectors.campaign_cells(campaign=round.campaign).filter(pk=cell.pk).exists():
+        raise PlanError(
+            "outside_scope", f"网格 {cell.code} 不在本次行动范围内", f"Grid cell {cell.code} is outside the campaign"
+        )
+    held = CellAssignment.objects.select_for_update().filter(round=round, cell=cell).select_related(
+        "team", "worker").first()
+    if held:
+        if held.worker_id == worker.pk:
+            return held
+        who = _holder_name(held)
+        raise PlanError("cell_held", f"该网格已由{who}负责", f"This cell is already held by {who}", holder=who)
+    AssignmentChange.objects.create(
+        round=round, cell=cell, changed_by=worker, to_worker=worker, reason="认领 claim",
+        remaining_households=selectors.cell_remaining_households(round=round, cell=cell),
+    )
+    return CellAssignment.objects.create(
+        round=round, cell=cell, worker=worker, source=CellAssignment.Source.CLAIM, assigned_by=worker
+    )
