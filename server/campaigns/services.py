@@ -39,7 +39,8 @@ def campaign_create(
     if ends_on < starts_on:
         raise PlanError("bad_dates", "结束日期早于开始日期", "The end date is before the start date")
     if created_by is not None:
-        visible = set(scoping.areas_visible(created_by).filter(pk__in=[a.pk for a in areas]).values_list("pk", flat=True))
+        in_scope = scoping.areas_visible(created_by).filter(pk__in=[a.pk for a in areas])
+        visible = set(in_scope.values_list("pk", flat=True))
         outside = [a for a in areas if a.pk not in visible]
         if outside:
             names = "、".join(a.name for a in outside)
@@ -84,7 +85,9 @@ def round_open(*, round: Round, user: User | None) -> Round:
     """Open a draft round: the previous round must be closed and the round must have households to visit."""
     round.refresh_from_db(from_queryset=Round.objects.select_for_update())
     if round.status != RoundStatus.DRAFT:
-        raise PlanError("not_draft", f"第{round.number}轮不是筹备状态，无法开启", f"Round {round.number} is not a draft")
+        raise PlanError(
+            "not_draft", f"第{round.number}轮不是筹备状态，无法开启", f"Round {round.number} is not a draft"
+        )
     previous = round.campaign.rounds.filter(number__lt=round.number).exclude(status=RoundStatus.CLOSED).first()
     if previous:
         raise PlanError("previous_open", f"请先结束第{previous.number}轮", f"Close round {previous.number} first")
@@ -158,7 +161,8 @@ def cell_assign(
     _check_cell(round=round, cell=cell, user=user)
     _check_team(team)
     current = CellAssignment.objects.select_for_update().filter(round=round, cell=cell).first()
-    if current and current.team_id == (team.pk if team else None) and current.worker_id == (worker.pk if worker else None):
+    wanted = (team.pk if team else None, worker.pk if worker else None)
+    if current and (current.team_id, current.worker_id) == wanted:
         return current
     AssignmentChange.objects.create(
         round=round, cell=cell, changed_by=user, reason=reason,

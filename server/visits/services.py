@@ -134,7 +134,8 @@ class _Context:
 
     def outcome(self, round: Round, code: str) -> OutcomeCode | None:
         if round.campaign_id not in self.outcomes:
-            self.outcomes[round.campaign_id] = {o.code: o for o in OutcomeCode.objects.filter(campaign_id=round.campaign_id)}
+            codes = OutcomeCode.objects.filter(campaign_id=round.campaign_id)
+            self.outcomes[round.campaign_id] = {o.code: o for o in codes}
         return self.outcomes[round.campaign_id].get(code)
 
 
