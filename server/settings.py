@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "server.registry",
     "server.campaigns",
     "server.visits",
+    "server.planner",
 ]
 
 MIDDLEWARE = [
@@ -69,6 +70,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "server.urls"
+LOGIN_URL = "/admin/login/"
 WSGI_APPLICATION = "server.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 

@@ -11,10 +11,12 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("plan/", include("server.planner.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include("server.territory.urls")),
     path("api/v1/", include("server.registry.urls")),
     path("api/v1/", include("server.accounts.urls")),
+    path("api/v1/", include("server.campaigns.urls")),
 ]

@@ -113,6 +113,18 @@ def household_states(*, round: Round, household_ids: list[int] | None = None) ->
     return states
 
 
+def round_cell_remaining(*, round: Round) -> dict[int, int]:
+    """cell id → households of this round not yet settled in this round (what moves with a reassigned cell)."""
+    workloads = round_cell_workloads(round=round)
+    settled = (
+        Visit.objects.filter(round=round, outcome__revisit=False, corrected_by__isnull=True,
+                             household__in=round_households(round=round))
+        .values("cell_id").annotate(n=Count("household_id", distinct=True))
+    )
+    done = {r["cell_id"]: r["n"] for r in settled}
+    return {cid: max(0, n - done.get(cid, 0)) for cid, n in workloads.items()}
+
+
 def cell_remaining_households(*, round: Round, cell: GridCell) -> int:
     """Households of the cell this round still has to visit (not yet settled in this round)."""
     ids = list(round_households(round=round).filter(cell=cell).values_list("id", flat=True))

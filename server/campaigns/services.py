@@ -207,3 +207,94 @@ def cell_claim(*, round: Round, cell: GridCell, worker: User) -> CellAssignment:
     return CellAssignment.objects.create(
         round=round, cell=cell, worker=worker, source=CellAssignment.Source.CLAIM, assigned_by=worker
     )
+
+
+@transaction.atomic
+def round_auto_assign(
+    *, round: Round, teams: list[Team], user: User | None, keep_manual: bool = True,
+    reason: str = "自动分配 auto-assign", seed: int = 0,
+) -> dict:
+    """Split the round's cells among teams so that workloads follow capacity (workers × households a day × days)
+    and each team's cells lie together (capacity-constrained k-means + local search, see campaigns.balancing).
+
+    Cells held by single workers (claims, personal assignments) are left alone; with `keep_manual`, cells a planner
+    gave by hand to one of these teams stay with it and count toward its load.
+    """
+    from server.campaigns import balancing
+
+    if round.status == RoundStatus.CLOSED:
+        raise PlanError("round_closed", f"第{round.number}轮已结束", f"Round {round.number} is closed")
+    if not teams:
+        raise PlanError("no_teams", "请至少选择一支宣传小分队", "Choose at least one team")
+    members = {t.pk: t.members.count() for t in teams}
+    for t in teams:
+        if members[t.pk] == 0:
+            raise PlanError("team_empty", f"宣传小分队“{t.name}”没有成员", f"Team “{t.name}” has no members")
+    workloads = selectors.round_cell_workloads(round=round)
+    cells_qs = selectors.campaign_cells(campaign=round.campaign).filter(id__in=list(workloads))
+    if user is not None:
+        cells_qs = scoping.grid_cells_visible(user, cells_qs)
+    cells = list(cells_qs.only("id", "code", "geom"))
+    current = {a.cell_id: a for a in CellAssignment.objects.select_for_update().filter(round=round)}
+    team_ids = {t.pk for t in teams}
+    locked = {}
+    candidates = []
+    for c in cells:
+        a = current.get(c.id)
+        if a is not None and a.worker_id:
+            continue  # a worker's own cell: not ours to move
+        if keep_manual and a is not None and a.source == CellAssignment.Source.PLAN and a.team_id in team_ids:
+            locked[c.id] = a.team_id
+        candidates.append(c)
+    if not candidates:
+        raise PlanError("no_cells", "没有可分配的网格（本轮无应访住户）", "No cells to assign this round")
+    try:
+        result = _balance(balancing, round, candidates, teams, members, workloads, locked, seed)
+    except balancing.BalancingError as e:
+        raise PlanError("cannot_balance", str(e), str(e)) from e
+    remaining = selectors.round_cell_remaining(round=round)
+    now = timezone.now()
+    changes, creates, updates = [], [], []
+    for c in candidates:
+        team_id = result.assignment[c.id]
+        a = current.get(c.id)
+        if a is not None and a.team_id == team_id:
+            continue
+        changes.append(AssignmentChange(
+            round=round, cell_id=c.id, from_team_id=a.team_id if a else None, to_team_id=team_id,
+            changed_by=user, changed_at=now, reason=reason, remaining_households=remaining.get(c.id, 0)))
+        if a is None:
+            creates.append(CellAssignment(round=round, cell_id=c.id, team_id=team_id,
+                                          source=CellAssignment.Source.AUTO, assigned_by=user, assigned_at=now))
+        else:
+            a.team_id, a.source, a.assigned_by, a.assigned_at = team_id, CellAssignment.Source.AUTO, user, now
+            updates.append(a)
+    AssignmentChange.objects.bulk_create(changes, batch_size=1000)
+    CellAssignment.objects.bulk_create(creates, batch_size=1000)
+    CellAssignment.objects.bulk_update(updates, ["team", "source", "assigned_by", "assigned_at"], batch_size=1000)
+    names = {t.pk: t.name for t in teams}
+    return {
+        "cells_assigned": len(candidates),
+        "cells_changed": len(changes),
+        "balance": result.balance,
+        "compactness_m": result.compactness_m,
+        "disconnected_teams": [names[t] for t in result.disconnected_teams],
+        "empty_teams": [names[t] for t in result.empty_teams],
+        "teams": [
+            {"id": tid, "name": names[tid], "workload": load.workload, "capacity": load.capacity,
+             "ratio": load.ratio, "cells": load.cells}
+            for tid, load in result.teams.items()
+        ],
+    }
+
+
+def _balance(balancing, round, candidates, teams, members, workloads, locked, seed):
+    from server.territory.selectors import grid_cell_adjacency
+
+    return balancing.balance_cells(
+        cells=[balancing.CellWorkload(id=c.id, centroid=(c.geom.centroid.x, c.geom.centroid.y),
+                                      workload=workloads.get(c.id, 0)) for c in candidates],
+        teams=[balancing.TeamCapacity(id=t.pk, capacity=float(members[t.pk] * t.households_per_day * round.days))
+               for t in teams],
+        adjacency=grid_cell_adjacency(cells=candidates), locked=locked, seed=seed,
+    )

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from django.utils import translation
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from server.common.errors import DomainError
 
 
 def exception_handler(exc, context):
-    """DRF's handler, with a stable `code` and `detail` on every error body."""
+    """DRF's handler, with a stable `code` and `detail` on every error body; DomainError → 400 in the user's
+    language (Chinese by default), with both languages alongside."""
+    if isinstance(exc, DomainError):
+        body = {"code": exc.code, "detail": exc.message_for(translation.get_language() or "zh-hans"),
+                "detail_zh": exc.zh, "detail_en": exc.en}
+        body.update({k: v for k, v in exc.details.items() if k not in body})
+        return Response(body, status=exc.status_code)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
