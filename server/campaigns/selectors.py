@@ -178,64 +178,8 @@ def cells_held_by(*, user: User, round: Round) -> QuerySet:
     return GridCell.objects.filter(id__in=held.values("cell_id"))
 
 
-@dataclass(frozen=True)
-class WalkListEntry:
-    """One stop of a walk list: what a worker or a paper sheet needs, with no personal data beyond counts."""
+def walk_list(*, round: Round, cell: GridCell, start: tuple[float, float] | None = None):
+    """The cell's households of this round in walking order (see campaigns.walk_lists)."""
+    from server.campaigns.walk_lists import walk_list as build
 
-    order: int
-    household_id: int
-    register_id: str
-    address: str
-    street: str
-    building: str
-    unit: str
-    floor: int | None
-    room: str
-    lon: float
-    lat: float
-    residents: int
-    elderly: int
-    state: HouseholdState | None
-
-
-def walk_list(*, round: Round, cell: GridCell, start: tuple[float, float] | None = None) -> list[WalkListEntry]:
-    """The cell's households of this round in walking order (see campaigns.walk_order)."""
-    from django.db.models import Q
-    from django.utils import timezone
-
-    from server.registry.models import ELDERLY_AGE
-
-    elderly_born_by = timezone.localdate().year - ELDERLY_AGE
-    rows = list(
-        round_households(round=round).filter(cell=cell).annotate(
-            n_residents=Count("residents", distinct=True),
-            n_elderly=Count("residents", filter=Q(residents__birth_year__lte=elderly_born_by), distinct=True),
-        ).values("id", "register_id", "address", "street", "building", "unit", "floor", "room", "location",
-                 "n_residents", "n_elderly")
-    )
-    order = _walk_order(rows, start)
-    states = household_states(round=round, household_ids=[r["id"] for r in rows])
-    by_id = {r["id"]: r for r in rows}
-    return [
-        WalkListEntry(
-            order=i + 1, household_id=hid, register_id=by_id[hid]["register_id"], address=by_id[hid]["address"],
-            street=by_id[hid]["street"], building=by_id[hid]["building"], unit=by_id[hid]["unit"],
-            floor=by_id[hid]["floor"], room=by_id[hid]["room"], lon=by_id[hid]["location"].x,
-            lat=by_id[hid]["location"].y, residents=by_id[hid]["n_residents"], elderly=by_id[hid]["n_elderly"],
-            state=states.get(hid),
-        )
-        for i, hid in enumerate(order)
-    ]
-
-
-def _walk_order(rows: list[dict], start: tuple[float, float] | None) -> list[int]:
-    """Household ids in walking order. (Interim: natural address order; replaced by campaigns.walk_order.)"""
-    import re
-
-    def natural(value) -> tuple:
-        m = re.search(r"\d+", str(value or ""))
-        return (int(m.group()) if m else 10**9, str(value or ""))
-
-    rows = sorted(rows, key=lambda r: (r["street"], natural(r["building"]), natural(r["unit"]),
-                                       r["floor"] if r["floor"] is not None else 10**6, natural(r["room"])))
-    return [r["id"] for r in rows]
+    return build(round=round, cell=cell, start=start)
