@@ -37,7 +37,7 @@ def setup_django() -> None:
 
 
 def build(households: int, n_cells: int, n_teams: int, seed: int):
-    from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+    from django.contrib.gis.geos import Point, Polygon
 
     from server.accounts.models import Role, Team, User
     from server.campaigns import services
@@ -49,7 +49,6 @@ def build(households: int, n_cells: int, n_teams: int, seed: int):
     city, _ = Area.objects.get_or_create(code="349900", defaults={"name": "基准市", "level": AreaLevel.CITY})
     district = Area.objects.create(code=f"3499{tag}", name=f"基准区{tag}", level=AreaLevel.DISTRICT, parent=city)
     cols = int(round((n_cells * 1.1) ** 0.5))
-    rows_ = -(-n_cells // cols)
     size = 0.006  # ≈ 600 m cells
     x0, y0 = 118.0, 32.0
     communities = {}
