@@ -1,0 +1,63 @@
+from django.contrib import admin
+
+from server.campaigns import selectors
+from server.campaigns.models import AssignmentChange, Campaign, CellAssignment, OutcomeCode, Round
+
+
+class OutcomeCodeInline(admin.TabularInline):
+    model = OutcomeCode
+    extra = 0
+
+
+class RoundInline(admin.TabularInline):
+    model = Round
+    extra = 0
+    fields = ["number", "starts_on", "ends_on", "status", "opened_at", "closed_at"]
+    readonly_fields = ["status", "opened_at", "closed_at"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "starts_on", "ends_on"]
+    filter_horizontal = ["areas"]
+    inlines = [OutcomeCodeInline, RoundInline]
+
+    def get_queryset(self, request):
+        return selectors.campaign_list(user=request.user)
+
+
+@admin.register(CellAssignment)
+class CellAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["round", "cell", "team", "worker", "source", "assigned_at", "assigned_by"]
+    list_filter = ["source"]
+    list_select_related = ["round__campaign", "cell", "team", "worker", "assigned_by"]
+    readonly_fields = [f.name for f in CellAssignment._meta.fields]
+
+    def get_queryset(self, request):
+        from server.accounts import scoping
+
+        return super().get_queryset(request).filter(cell__in=scoping.grid_cells_visible(request.user))
+
+    def has_add_permission(self, request):
+        return False  # assignments change through the planner so that every change is recorded
+
+
+@admin.register(AssignmentChange)
+class AssignmentChangeAdmin(admin.ModelAdmin):
+    list_display = ["changed_at", "round", "cell", "from_team", "from_worker", "to_team", "to_worker", "changed_by",
+                    "reason", "remaining_households"]
+    list_select_related = ["round__campaign", "cell", "from_team", "from_worker", "to_team", "to_worker", "changed_by"]
+
+    def get_queryset(self, request):
+        from server.accounts import scoping
+
+        return super().get_queryset(request).filter(cell__in=scoping.grid_cells_visible(request.user))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
