@@ -12,6 +12,8 @@ missing=()
 ldconfig -p 2>/dev/null | grep -q 'libgdal\.so' || missing+=(gdal-bin libgdal-dev)
 ldconfig -p 2>/dev/null | grep -q 'libgeos_c\.so' || missing+=(libgeos-c1v5)
 ldconfig -p 2>/dev/null | grep -q 'libproj\.so' || missing+=(libproj-dev)
+# A CJK TrueType font that reportlab can embed in PDFs (walk sheets, reports).
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
 ldconfig -p 2>/dev/null | grep -q 'mod_spatialite\.so' || [ -e /usr/lib/x86_64-linux-gnu/mod_spatialite.so ] \
   || [ -e /usr/lib/aarch64-linux-gnu/mod_spatialite.so ] || missing+=(libsqlite3-mod-spatialite)
 if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null; then missing+=(python3-venv); fi
