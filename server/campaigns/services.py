@@ -4,6 +4,7 @@ PlanError (code + Chinese/English message) before changing anything."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -276,7 +277,8 @@ def round_auto_assign(
     return {
         "cells_assigned": len(candidates),
         "cells_changed": len(changes),
-        "balance": result.balance,
+        # inf when a team got no work: JSON has no infinity, so say "none" explicitly
+        "balance": result.balance if math.isfinite(result.balance) else None,
         "compactness_m": result.compactness_m,
         "disconnected_teams": [names[t] for t in result.disconnected_teams],
         "empty_teams": [names[t] for t in result.empty_teams],

@@ -6,7 +6,6 @@ nearest-neighbour tour improved by 2-opt). Entries carry no personal data beyond
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from server.campaigns.models import Round
 from server.campaigns.selectors import HouseholdState, household_states, round_households
+from server.campaigns.walk_order import HouseholdAddress, walk_order
 from server.registry.models import ELDERLY_AGE, Resident
 from server.territory.models import GridCell
 
@@ -90,12 +90,10 @@ def _entry(order: int, r: dict, counts: tuple[int, int], state: HouseholdState |
 
 
 def _order(rows: list[dict], start: tuple[float, float] | None) -> list[int]:
-    """Household ids in walking order. (Interim: natural address order; replaced by campaigns.walk_order.)"""
-
-    def natural(value) -> tuple:
-        m = re.search(r"\d+", str(value or ""))
-        return (int(m.group()) if m else 10**9, str(value or ""))
-
-    rows = sorted(rows, key=lambda r: (r["street"], natural(r["building"]), natural(r["unit"]),
-                                       r["floor"] if r["floor"] is not None else 10**6, natural(r["room"])))
-    return [r["id"] for r in rows]
+    """Household ids in walking order (building by building where addresses allow, else a 2-opt tour)."""
+    houses = [
+        HouseholdAddress(id=r["id"], lon=r["lon"], lat=r["lat"], street=r["street"], building=r["building"],
+                         unit=r["unit"], floor=r["floor"], room=r["room"])
+        for r in rows
+    ]
+    return list(walk_order(households=houses, start=start).household_ids)

@@ -108,7 +108,8 @@
     try {
       const r = await call("/auto-assign", { teams, keep_manual: form.keep_manual.checked });
       await load(false);
-      say(`已分配 ${r.cells_assigned} 个网格，均衡度 ${r.balance.toFixed(2)}  (assigned ${r.cells_assigned} cells, balance ${r.balance.toFixed(2)})`);
+      const b = r.balance === null ? "—" : r.balance.toFixed(2);
+      say(`已分配 ${r.cells_assigned} 个网格，均衡度 ${b}  (assigned ${r.cells_assigned} cells, balance ${b})`);
     } catch (e) { say(e.message, true); }
   });
 
