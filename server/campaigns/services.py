@@ -194,7 +194,7 @@ def cell_claim(*, round: Round, cell: GridCell, worker: User) -> CellAssignment:
         raise PlanError(
             "outside_scope", f"网格 {cell.code} 不在本次行动范围内", f"Grid cell {cell.code} is outside the campaign"
         )
-    held = CellAssignment.objects.select_for_update().filter(round=round, cell=cell).select_related(
+    held = CellAssignment.objects.select_for_update(of=("self",)).filter(round=round, cell=cell).select_related(
         "team", "worker").first()
     if held:
         if held.worker_id == worker.pk:
