@@ -55,10 +55,12 @@ INSTALLED_APPS = [
     "server.campaigns",
     "server.visits",
     "server.planner",
+    "server.sync",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "server.common.middleware.ChineseFirstLocaleMiddleware",
@@ -135,6 +137,7 @@ WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "server.sync.auth.DeviceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
@@ -191,6 +194,15 @@ QIAOMEN_CITY_BBOX = tuple(
 )
 # Cells may overlap their neighbours by this much (square metres) before the importer reports it.
 QIAOMEN_OVERLAP_TOLERANCE_M2 = float(os.environ.get("QIAOMEN_OVERLAP_TOLERANCE_M2", "25"))
+
+# Sync (docs/sync-protocol.md): device tokens, request sizes, batch limits.
+QIAOMEN_TOKEN_DAYS = int(os.environ.get("QIAOMEN_TOKEN_DAYS", "30"))
+QIAOMEN_SYNC_MAX_BODY = int(os.environ.get("QIAOMEN_SYNC_MAX_BODY", str(10 * 1024 * 1024)))
+QIAOMEN_SYNC_MAX_ITEMS = int(os.environ.get("QIAOMEN_SYNC_MAX_ITEMS", "1000"))
+QIAOMEN_SYNC_PAGE_LIMIT = int(os.environ.get("QIAOMEN_SYNC_PAGE_LIMIT", "5000"))
+QIAOMEN_SYNC_SNAPSHOTS_KEPT = int(os.environ.get("QIAOMEN_SYNC_SNAPSHOTS_KEPT", "5"))
+# The push view answers 413 above QIAOMEN_SYNC_MAX_BODY; request.body reads elsewhere stop at the same size.
+DATA_UPLOAD_MAX_MEMORY_SIZE = QIAOMEN_SYNC_MAX_BODY
 
 LOGGING = {
     "version": 1,

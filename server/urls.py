@@ -19,4 +19,5 @@ urlpatterns = [
     path("api/v1/", include("server.registry.urls")),
     path("api/v1/", include("server.accounts.urls")),
     path("api/v1/", include("server.campaigns.urls")),
+    path("api/v1/", include("server.sync.urls")),
 ]

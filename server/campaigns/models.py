@@ -43,6 +43,8 @@ class OutcomeCode(models.Model):
     revisit = models.BooleanField("下轮再访 back into next round", default=False)
     excluded = models.BooleanField("不计入应访 excluded from households to visit", default=False)
     order = models.PositiveSmallIntegerField("顺序 order", default=0)
+    # Stamped by database triggers on every insert and update: the sync cursor (server/sync/changeseq.py).
+    change_seq = models.BigIntegerField("变更序号 change sequence", null=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = "走访结果"
@@ -69,6 +71,8 @@ class Round(models.Model):
     status = models.CharField("状态 status", max_length=10, choices=RoundStatus.choices, default=RoundStatus.DRAFT)
     opened_at = models.DateTimeField("开启时间 opened at", null=True, blank=True)
     closed_at = models.DateTimeField("结束时间 closed at", null=True, blank=True)
+    # Stamped by database triggers on every insert and update: the sync cursor (server/sync/changeseq.py).
+    change_seq = models.BigIntegerField("变更序号 change sequence", null=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = "轮次"
@@ -102,6 +106,8 @@ class CellAssignment(models.Model):
     assigned_at = models.DateTimeField(default=timezone.now)
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
+    # Stamped by database triggers on every insert and update: the sync cursor (server/sync/changeseq.py).
+    change_seq = models.BigIntegerField("变更序号 change sequence", null=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = "网格分配"

@@ -40,6 +40,8 @@ class Household(models.Model):
     size = models.PositiveSmallIntegerField("人数 size", default=1)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Stamped by database triggers on every insert and update: the sync cursor (server/sync/changeseq.py).
+    change_seq = models.BigIntegerField("变更序号 change sequence", null=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = "住户"

@@ -63,6 +63,8 @@ class GridCell(models.Model):
         on_delete=models.SET_NULL, related_name="grid_cells",
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Stamped by database triggers on every insert and update: the sync cursor (server/sync/changeseq.py).
+    change_seq = models.BigIntegerField("变更序号 change sequence", null=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = "网格"

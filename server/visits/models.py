@@ -51,6 +51,8 @@ class Visit(models.Model):
     flag_mock = models.BooleanField("模拟定位 mock location", default=False)
     flag_clock = models.BooleanField("设备时钟偏差 device clock off", default=False)
     distance_m = models.FloatField("与住户距离 distance to household (m)", null=True, blank=True)
+    # Stamped by database triggers on every insert and update: the sync cursor (server/sync/changeseq.py).
+    change_seq = models.BigIntegerField("变更序号 change sequence", null=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = "走访"

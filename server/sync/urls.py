@@ -1,0 +1,9 @@
+from django.urls import path
+
+from server.sync import apis
+
+urlpatterns = [
+    path("auth/device", apis.DeviceAuthApi.as_view(), name="auth-device"),
+    path("sync/pull", apis.SyncPullApi.as_view(), name="sync-pull"),
+    path("sync/push", apis.SyncPushApi.as_view(), name="sync-push"),
+]

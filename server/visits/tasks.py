@@ -1,0 +1,15 @@
+"""Celery tasks of visits: named after the service they call, taking ids only."""
+
+from celery import shared_task
+
+from server.visits import state
+
+
+@shared_task(name="visits.household_round_states_refresh")
+def household_round_states_refresh(round_id: int, household_ids: list[int]) -> int:
+    return state.household_round_states_refresh(round_id=round_id, household_ids=household_ids)
+
+
+@shared_task(name="visits.household_round_states_rebuild")
+def household_round_states_rebuild(round_id: int | None = None) -> int:
+    return state.household_round_states_rebuild(round_id=round_id)
