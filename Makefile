@@ -29,5 +29,10 @@ test: setup
 lint: setup
 	@.venv/bin/ruff check .
 
+mobile: setup
+	@$(PY) -c "import kivy" 2>/dev/null || .venv/bin/pip install -q -r mobile/requirements.txt
+	@echo "敲门 field client → http://$(HOST):$(PORT) (run \`make demo\` first; demo-worker / $(DEMO_PASSWORD))"
+	@QIAOMEN_SERVER=http://$(HOST):$(PORT) QIAOMEN_FIELD_HOME=$(CURDIR)/var/mobile KIVY_NO_ARGS=1 $(PY) mobile/main.py
+
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
