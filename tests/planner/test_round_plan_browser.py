@@ -52,12 +52,25 @@ def test_chief_plans_round_in_browser(live_server, mini_city):
         page.wait_for_selector("#status:has-text('已改派')")
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "planner-round.png"))
-        # open the round from the campaign page
+        # rounds 2 and 3, then open round 1, close it, and open round 2 — all from the campaign page
         page.goto(f"{base}/plan/campaigns/{campaign.pk}/")
-        page.click("form[action$='/open'] button")
+        for n, (a, b) in enumerate([("2026-11-11", "2026-11-20"), ("2026-11-21", "2026-11-30")], start=2):
+            page.fill("input[name=starts_on]", a)
+            page.fill("input[name=ends_on]", b)
+            page.click("form.inline button[type=submit]")
+            page.wait_for_selector(f"text=已新增第{n}轮")
+        page.click("form[action$='/open'] button >> nth=0")
         page.wait_for_selector("text=第1轮已开启")
+        # a second round may not open while the first is open: the page says why
+        page.click("form[action$='/open'] button >> nth=0")
+        page.wait_for_selector("text=请先结束第1轮")
+        page.click("form[action$='/close'] button")
+        page.wait_for_selector("text=第1轮已结束")
+        page.click("form[action$='/open'] button >> nth=0")
+        page.wait_for_selector("text=第2轮已开启")
         hosts = {urlparse(u).hostname for u in page.requested if u.startswith("http")}
     assert hosts <= {urlparse(base).hostname}, f"requests left the machine: {hosts}"
     assert CellAssignment.objects.filter(round=round).count() == 4
     assert AssignmentChange.objects.filter(round=round, reason="一队人手不足").exists()
-    assert Round.objects.get(pk=round.pk).status == RoundStatus.OPEN
+    statuses = dict(Round.objects.filter(campaign=campaign).values_list("number", "status"))
+    assert statuses == {1: RoundStatus.CLOSED, 2: RoundStatus.OPEN, 3: RoundStatus.DRAFT}
