@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from server.campaigns import selectors
 from server.campaigns.models import AssignmentChange, Campaign, CellAssignment, OutcomeCode, Round
+from server.common.admin import AppendOnlyAdminMixin
 
 
 class OutcomeCodeInline(admin.TabularInline):
@@ -43,7 +44,7 @@ class CellAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AssignmentChange)
-class AssignmentChangeAdmin(admin.ModelAdmin):
+class AssignmentChangeAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["changed_at", "round", "cell", "from_team", "from_worker", "to_team", "to_worker", "changed_by",
                     "reason", "remaining_households"]
     list_select_related = ["round__campaign", "cell", "from_team", "from_worker", "to_team", "to_worker", "changed_by"]
@@ -52,12 +53,3 @@ class AssignmentChangeAdmin(admin.ModelAdmin):
         from server.accounts import scoping
 
         return super().get_queryset(request).filter(cell__in=scoping.grid_cells_visible(request.user))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

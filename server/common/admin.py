@@ -24,3 +24,16 @@ class ScopedGeoAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
 
     display_raw = False
     settings_overrides = {}
+
+
+class AppendOnlyAdminMixin:
+    """For records that are facts (visits, assignment history): viewable, never added, changed or deleted here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,11 +1,12 @@
 from django.contrib import admin
 
 from server.accounts import scoping
+from server.common.admin import AppendOnlyAdminMixin
 from server.visits.models import Visit
 
 
 @admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin):
+class VisitAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     """Visits are append-only facts: viewable, never edited here (a correction is a new visit)."""
 
     list_display = ["captured_at", "household", "round", "outcome", "worker", "source", "flag_far", "flag_inaccurate",
@@ -16,12 +17,3 @@ class VisitAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(household__in=scoping.households_visible(request.user))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
