@@ -8,6 +8,7 @@ set by /i18n/setlang/, or ?lang=en); API clients may also ask with Accept-Langua
 from __future__ import annotations
 
 from django.conf import settings
+from django.middleware.gzip import GZipMiddleware
 from django.utils import translation
 
 
@@ -38,3 +39,12 @@ class ChineseFirstLocaleMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class ApiGZipMiddleware(GZipMiddleware):
+    """Compress API responses only: HTML pages carry CSRF tokens, and compressing them invites BREACH."""
+
+    def process_response(self, request, response):
+        if not request.path.startswith("/api/"):
+            return response
+        return super().process_response(request, response)
