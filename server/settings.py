@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "server.visits",
     "server.planner",
     "server.sync",
+    "server.coverage",
 ]
 
 MIDDLEWARE = [

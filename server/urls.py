@@ -19,5 +19,6 @@ urlpatterns = [
     path("api/v1/", include("server.registry.urls")),
     path("api/v1/", include("server.accounts.urls")),
     path("api/v1/", include("server.campaigns.urls")),
+    path("api/v1/", include("server.coverage.urls")),
     path("api/v1/", include("server.sync.urls")),
 ]

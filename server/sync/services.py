@@ -221,7 +221,6 @@ def sync_push(*, device: Device, visits: list[dict], household_reports: list[dic
     claims. Claims are applied first, so visits in a cell claimed offline are accepted. Replaying a batch changes
     nothing and answers `duplicate` for each item."""
     from server.visits.services import VisitInput, visits_record
-    from server.visits.state import household_round_states_schedule
 
     if claims:
         # A claim locks an assignment row and then writes syncable rows; two batches with several claims could take
@@ -234,16 +233,13 @@ def sync_push(*, device: Device, visits: list[dict], household_reports: list[dic
     results = []
     items = [VisitInput(**{**v, "id": str(v["id"]), "corrects": str(v["corrects"]) if v.get("corrects") else None})
              for v in visits]
-    touched: dict[int, set[int]] = {}
     for r in visits_record(user=user, items=items, device_id=device.device_id, language=language, now=now):
         extra = {}
         if r.visit is not None:
-            touched.setdefault(r.visit.round_id, set()).add(r.visit.household_id)
             extra["flags"] = [f for f in ("far", "inaccurate", "mock", "clock") if getattr(r.visit, f"flag_{f}")]
         results.append(_result("visit", r.id, r.status, r.code, r.message, **extra))
     results += _household_reports(device=device, items=household_reports, language=language, now=now)
     results += claim_results
-    household_round_states_schedule(round_households=touched)
     return results
 
 

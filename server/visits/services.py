@@ -232,4 +232,11 @@ def visits_record(
         to_store.append(visit)
         results.append(VisitResult(key, "accepted", "accepted", message("accepted", language), visit))
     Visit.objects.bulk_create(to_store, batch_size=500)
+    # What coverage needs is kept current: after commit, the touched households' round states are refreshed.
+    from server.visits.state import household_round_states_schedule
+
+    touched: dict[int, set[int]] = {}
+    for v in to_store:
+        touched.setdefault(v.round_id, set()).add(v.household_id)
+    household_round_states_schedule(round_households=touched)
     return results
