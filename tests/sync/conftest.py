@@ -14,19 +14,6 @@ D = dt.date
 
 
 @pytest.fixture
-def chief(mini_city):
-    return make_user("chief", Role.STATION_CHIEF, areas=[mini_city.districts[0]])
-
-
-@pytest.fixture
-def campaign(mini_city, chief):
-    return services.campaign_create(
-        name="琅琊区敲门行动", areas=[mini_city.districts[0]], starts_on=D(2026, 11, 1), ends_on=D(2026, 12, 31),
-        created_by=chief,
-    )
-
-
-@pytest.fixture
 def worker(mini_city):
     return make_user("w1", Role.GRID_WORKER, areas=[mini_city.communities[0]])
 
