@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("QIAOMEN_VAR_DIR", BASE_DIR / "var"))
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "server.planner",
     "server.sync",
     "server.coverage",
+    "server.reports",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +190,15 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_UR
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Periodic jobs (`celery -A server beat`); each app adds its entries.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+
+# Reports (docs/reports.md): the weekly township reports on Monday mornings, expired files dropped nightly.
+CELERY_BEAT_SCHEDULE["reports-weekly"] = {
+    "task": "reports.reports_weekly_create", "schedule": crontab(day_of_week="mon", hour=6, minute=0)}
+CELERY_BEAT_SCHEDULE["reports-prune"] = {"task": "reports.reports_prune", "schedule": crontab(hour=3, minute=30)}
+QIAOMEN_REPORTS_KEEP_DAYS = int(os.environ.get("QIAOMEN_REPORTS_KEEP_DAYS", "30"))
+QIAOMEN_REPORTS_WEEKLY_KEEP_DAYS = int(os.environ.get("QIAOMEN_REPORTS_WEEKLY_KEEP_DAYS", "730"))
 
 # Territory of the deployment: coordinates outside this box are refused at import (lon_min, lat_min, lon_max, lat_max).
 QIAOMEN_CITY_BBOX = tuple(

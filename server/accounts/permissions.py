@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.accounts import scoping
-from server.accounts.models import Role, User
+from server.accounts.models import AREA_ROLES, Role, User
 from server.registry.models import Household, Resident
 
 # Roles whose work needs a resident's full phone number (urgent face-to-face contact).
@@ -40,3 +40,17 @@ def can_import_households(user: User) -> bool:
 
 def can_edit_territory(user: User) -> bool:
     return user.is_authenticated and (user.is_superuser or user.role in TERRITORY_EDIT_ROLES)
+
+
+def can_request_report(user: User, area) -> bool:
+    """Reports are for area roles, of an area inside their territory (field roles see only their cells)."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    if not (user.is_superuser or user.role in AREA_ROLES):
+        return False
+    return scoping.areas_visible(user).filter(pk=area.pk).exists()
+
+
+def can_view_report(user: User, report) -> bool:
+    """Whoever may ask for a report of its area may see and download it (weekly ones included)."""
+    return can_request_report(user, report.area)
