@@ -42,13 +42,16 @@ def can_edit_territory(user: User) -> bool:
     return user.is_authenticated and (user.is_superuser or user.role in TERRITORY_EDIT_ROLES)
 
 
-def can_request_report(user: User, area) -> bool:
-    """Reports are for area roles, of an area inside their territory (field roles see only their cells)."""
+def can_request_reports(user: User) -> bool:
+    """Reports are for area roles (field roles see only their cells)."""
     if not (getattr(user, "is_authenticated", False) and user.is_active):
         return False
-    if not (user.is_superuser or user.role in AREA_ROLES):
-        return False
-    return scoping.areas_visible(user).filter(pk=area.pk).exists()
+    return bool(user.is_superuser or user.role in AREA_ROLES)
+
+
+def can_request_report(user: User, area) -> bool:
+    """A report of an area inside the user's territory."""
+    return can_request_reports(user) and scoping.areas_visible(user).filter(pk=area.pk).exists()
 
 
 def can_view_report(user: User, report) -> bool:

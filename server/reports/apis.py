@@ -9,6 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from server.accounts import scoping
 from server.campaigns import selectors as campaign_selectors
 from server.campaigns.models import Round
 from server.reports import selectors, services
@@ -68,7 +69,7 @@ class ReportListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         campaigns = campaign_selectors.campaign_list(user=request.user)
-        area = selectors.report_areas(user=request.user).filter(code=v["area"]).first()
+        area = scoping.areas_visible(request.user).filter(code=v["area"]).first()
         if area is None:
             raise serializers.ValidationError({"area": [
                 f"区域 {v['area']} 不存在或不在您的辖区内 / no area {v['area']} in your territory"]})

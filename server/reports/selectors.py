@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from server.accounts import scoping
-from server.accounts.models import AREA_ROLES, User
+from server.accounts import permissions, scoping
+from server.accounts.models import User
 from server.campaigns import selectors as campaign_selectors
 from server.reports.models import Report
 from server.reports.services import REPORT_LEVELS
@@ -13,7 +13,7 @@ from server.reports.services import REPORT_LEVELS
 
 def report_areas(*, user: User) -> QuerySet:
     """Areas the user may ask a report for: the cities, districts and townships of their territory."""
-    if not (getattr(user, "is_authenticated", False) and (user.is_superuser or user.role in AREA_ROLES)):
+    if not permissions.can_request_reports(user):
         return scoping.areas_visible(user).none()
     return scoping.areas_visible(user).filter(level__in=REPORT_LEVELS).order_by("path")
 

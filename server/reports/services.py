@@ -94,6 +94,10 @@ def report_request(*, user: User, area: Area, campaign: Campaign, round: Round |
                    format: str = ReportFormat.XLSX) -> Report:
     """Ask for a report of `area` (a township, district or city of the user's territory) for one round of the
     campaign or the whole campaign; it is made after commit (Celery task, inline without a broker)."""
+    if not permissions.can_request_reports(user):
+        raise ReportError("not_allowed", "报表供乡镇街道、区县、市和派出所工作人员使用，您的角色不能生成报表",
+                          "Reports are for township, district, city and station staff; your role cannot ask for one",
+                          field="area")
     if not permissions.can_request_report(user, area):
         raise ReportError("area_outside_territory", f"区域“{area.name}”不在您的辖区内，不能生成报表",
                           f"The area {area.code} is not in your territory", field="area")
