@@ -222,3 +222,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Periodic Celery tasks (celery beat: `celery -A server beat`). A plain dict: each app adds its own entries.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    # Coverage: rebuild every figure from the raw visits at 03:15 Asia/Shanghai (docs/coverage.md).
+    "coverage-recompute-nightly": {"task": "coverage.coverage_recompute", "schedule": crontab(hour=3, minute=15),
+                                   "options": {"expires": 3600}},
+}
