@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("QIAOMEN_VAR_DIR", BASE_DIR / "var"))
@@ -190,13 +189,7 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_UR
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-# Periodic jobs (`celery -A server beat`); each app adds its entries.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
-
-# Reports (docs/reports.md): the weekly township reports on Monday mornings, expired files dropped nightly.
-CELERY_BEAT_SCHEDULE["reports-weekly"] = {
-    "task": "reports.reports_weekly_create", "schedule": crontab(day_of_week="mon", hour=6, minute=0)}
-CELERY_BEAT_SCHEDULE["reports-prune"] = {"task": "reports.reports_prune", "schedule": crontab(hour=3, minute=30)}
+# Reports (docs/reports.md): how long report files are kept (days) before the nightly prune drops them.
 QIAOMEN_REPORTS_KEEP_DAYS = int(os.environ.get("QIAOMEN_REPORTS_KEEP_DAYS", "30"))
 QIAOMEN_REPORTS_WEEKLY_KEEP_DAYS = int(os.environ.get("QIAOMEN_REPORTS_WEEKLY_KEEP_DAYS", "730"))
 
@@ -231,3 +224,7 @@ CELERY_BEAT_SCHEDULE = {
     "coverage-recompute-nightly": {"task": "coverage.coverage_recompute", "schedule": crontab(hour=3, minute=15),
                                    "options": {"expires": 3600}},
 }
+# Reports (docs/reports.md): the weekly township reports on Monday mornings, expired report files dropped nightly.
+CELERY_BEAT_SCHEDULE["reports-weekly"] = {
+    "task": "reports.reports_weekly_create", "schedule": crontab(day_of_week="mon", hour=6, minute=0)}
+CELERY_BEAT_SCHEDULE["reports-prune"] = {"task": "reports.reports_prune", "schedule": crontab(hour=3, minute=45)}

@@ -1,8 +1,8 @@
 """What a report holds, gathered once from the coverage selectors; the XLSX and the PDF render the same content.
 
-Every figure comes from `server.coverage.selectors` — the functions behind the coverage API — so a report shows
-the same numbers as the API and the map. Nothing is summed or divided here; the only thing this module adds is
-the labels (names, parents) and the cells' geometry for the map.
+Every figure comes from `server.coverage.selectors` and `server.coverage.productivity` — the functions behind the
+coverage API — so a report shows the same numbers as the API and the map. Nothing is summed or divided here; the
+only things this module adds are labels (names, parents) and the cells' geometry for the map.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from server.accounts import scoping
 from server.campaigns.models import Campaign, Round
+from server.coverage import productivity
 from server.coverage import selectors as coverage
 from server.territory.models import Area, AreaLevel, GridCell
 
@@ -33,9 +34,10 @@ FIGURE_COLUMNS = [
     ("reached", "见面户数", "Reached face to face", "int", "Reached"),
     ("nobody_home", "无人在家", "Nobody home", "int", "Not home"),
     ("refused", "拒访", "Refused", "int", "Refused"),
-    ("excluded", "空置/搬离", "Vacant / moved", "int", "Vacant"),
+    ("excluded", "空置/搬离等", "Excluded (vacant, moved, wrong address)", "int", "Excluded"),
     ("coverage", "覆盖率", "Coverage", "pct", "Coverage"),
     ("app_installs", "安装反诈APP", "App installs", "int", "App"),
+    ("visits", "走访次数", "Visits", "int", "Visits"),
     ("flagged_visits", "GPS异常走访", "GPS-flagged visits", "int", "GPS flag"),
 ]
 Progress = Callable[[int, str], None]
@@ -79,6 +81,9 @@ class ReportContent:
     generated_at: dt.datetime
     levels: list[LevelTable] = field(default_factory=list)
     rounds: list[RoundFigures] = field(default_factory=list)
+    days: list[dict] = field(default_factory=list)  # coverage_daily rows
+    teams: list[dict] = field(default_factory=list)  # coverage_teams rows
+    workers: list[dict] = field(default_factory=list)  # coverage_workers rows
     map_cells: list[MapCell] = field(default_factory=list)
     map_outlines: list[list[tuple[float, float]]] = field(default_factory=list)
 
@@ -92,7 +97,7 @@ class ReportContent:
     def scope_text(self) -> str:
         if self.round is not None:
             return f"第{self.round.number}轮（{self.round.starts_on:%Y-%m-%d} 至 {self.round.ends_on:%Y-%m-%d}）"
-        return f"全部轮次（{self.campaign.starts_on:%Y-%m-%d} 至 {self.campaign.ends_on:%Y-%m-%d}）"
+        return f"整个行动（{self.campaign.starts_on:%Y-%m-%d} 至 {self.campaign.ends_on:%Y-%m-%d}）"
 
 
 def levels_below(level: str) -> list[str]:
@@ -148,13 +153,15 @@ def _noop(percent: int, step: str) -> None:
 
 def content_build(*, user, area: Area, campaign: Campaign, round: Round | None, title: str,
                   progress: Progress = _noop) -> ReportContent:
-    """Gather a report's figures for `user` (whose territory holds the area) and report progress from 5 to 70 %."""
+    """Gather a report's figures for `user` (whose territory holds the area), reporting progress from 5 to 70 %.
+
+    A round report holds that round's figures; a campaign report (round None) the campaign's as a whole, where a
+    household counts as reached if any round reached it. Both show every round's own figures side by side."""
     rounds = report_rounds(campaign=campaign, round=round)
-    # A campaign report's tables show its latest round; the by-round table shows every round.
-    table_round = round or (rounds[-1] if rounds else None)
+    target = {"round": round} if round is not None else {"campaign": campaign}
     content = ReportContent(title=title, area=area, campaign=campaign, round=round, generated_at=timezone.now())
     levels = levels_below(area.level)
-    steps = len(levels) + len(rounds) + 1
+    steps = len(levels) + len(rounds) + 3
     done = 0
 
     def tick(text: str) -> None:
@@ -163,8 +170,7 @@ def content_build(*, user, area: Area, campaign: Campaign, round: Round | None, 
         progress(5 + 65 * done // steps, text)
 
     for level in levels:
-        rows = [] if table_round is None else coverage.coverage_by_area(
-            user=user, round=table_round, level=level, area_code=area.code)
+        rows = coverage.coverage_by_area(user=user, level=level, area_code=area.code, **target)
         parents = _parents(area, level) if level != area.level else {}
         for row in rows:
             row["parent"] = parents.get(row["code"], "")
@@ -172,10 +178,15 @@ def content_build(*, user, area: Area, campaign: Campaign, round: Round | None, 
         zh, en = LEVEL_LABELS[level]
         tick(f"统计{zh}覆盖情况 / Coverage by {en.lower()}")
     for r in rounds:
-        own = coverage.coverage_by_area(user=user, round=r, level=area.level, area_code=area.code)
+        own = coverage.coverage_summary(user=user, round=r, area_code=area.code)
         content.rounds.append(RoundFigures(number=r.number, starts_on=r.starts_on, ends_on=r.ends_on,
-                                           status=r.get_status_display(), figures=own[0] if own else {}))
+                                           status=r.get_status_display(), figures=own))
         tick(f"统计第{r.number}轮 / Round {r.number}")
+    content.days = productivity.coverage_daily(user=user, area_code=area.code, **target)
+    tick("统计逐日进度 / Progress by day")
+    content.teams = productivity.coverage_teams(user=user, area_code=area.code, **target)
+    content.workers = productivity.coverage_workers(user=user, area_code=area.code, **target)
+    tick("统计小分队与网格员 / Teams and workers")
     cell_rows = content.levels[-1].rows if content.levels else []
     content.map_cells, content.map_outlines = _map(user, area, cell_rows)
     tick("准备覆盖地图 / Coverage map")

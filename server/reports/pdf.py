@@ -5,6 +5,7 @@ campaigns/walksheets/fonts.py), so it reads the same in every viewer and on ever
 
 from __future__ import annotations
 
+import datetime as dt
 from io import BytesIO
 
 from django.utils import timezone
@@ -44,6 +45,8 @@ def fmt(value, kind: str) -> str:
         return f"{value * 100:.1f}%"
     if kind == "int":
         return f"{value:,}"
+    if kind == "dec":
+        return f"{value:.1f}"
     if kind == "date":
         return f"{value:%Y-%m-%d}"
     return str(value)
@@ -97,7 +100,7 @@ def _key_figures(content: ReportContent, st) -> PdfTable:
 
 
 def _widths(columns: list[Column]) -> list[float]:
-    weights = {"text": 2.4, "int": 1.0, "pct": 1.15, "date": 1.6}
+    weights = {"text": 2.4, "int": 1.0, "dec": 1.1, "pct": 1.15, "date": 1.6}
     w = [weights[c.kind] * (1.5 if c.key == "name" else 1.0) for c in columns]
     return [WIDTH * x / sum(w) for x in w]
 
@@ -109,7 +112,7 @@ def _table(table: Table, st) -> PdfTable:
             [Paragraph(f"<font size='6.5' color='#555555'>{_esc(c.short or c.en)}</font>", st["head"])
              for c in columns]]
     body = [[Paragraph(_esc(fmt(row[i], c.kind)), st["cell" if c.kind == "text" else "num"])
-             for i, c in zip(keep, columns, strict=True)] for row in table.rows]
+             for i, c in zip(keep, columns, strict=True)] for row in table.rows[:table.pdf_rows]]
     t = PdfTable(head + body, colWidths=_widths(columns), repeatRows=2)
     t.setStyle(_grid_style())
     return t
@@ -120,7 +123,8 @@ def pdf_tables(content: ReportContent, tables: list[Table]) -> list[Table]:
     has every level."""
     below = levels_below(content.area.level)[1:]
     shown = below[:2] if content.area.level == "township" else below[:1]
-    return [t for t in tables if not t.key.startswith("level:") or t.key.removeprefix("level:") in shown]
+    return [t for t in tables if t.key != "days"
+            and (not t.key.startswith("level:") or t.key.removeprefix("level:") in shown)]
 
 
 def _footer_canvas(content: ReportContent, font: str):
@@ -172,11 +176,20 @@ def report_pdf(content: ReportContent) -> bytes:
         drawings.coverage_map(content.map_cells, content.map_outlines, width=WIDTH, height=95 * mm, font=font),
     ]
     rounds = [(r.number, r.figures.get("coverage")) for r in content.rounds]
-    charts = PdfTable([[drawings.coverage_by_day_chart([], width=WIDTH / 2 - 4, height=55 * mm, font=font),
+    days = [(dt.date.fromisoformat(d["day"]), d["coverage_cumulative"]) for d in content.days]
+    charts = PdfTable([[drawings.coverage_by_day_chart(days, width=WIDTH / 2 - 4, height=55 * mm, font=font),
                         drawings.coverage_by_round_chart(rounds, width=WIDTH / 2 - 4, height=55 * mm, font=font)]],
                       colWidths=[WIDTH / 2] * 2)
     story += [KeepTogether([Paragraph("覆盖进度 Progress", st["h2"]), charts])]
     for table in pdf_tables(content, tables):
-        story += [Paragraph(_esc(table.title), st["h2"]), _table(table, st), Spacer(1, 2 * mm)]
+        story += [Paragraph(_esc(table.title), st["h2"])]
+        if not table.rows:
+            story.append(Paragraph("（无 none）", st["note"]))
+            continue
+        story += [_table(table, st)]
+        if table.pdf_rows is not None and len(table.rows) > table.pdf_rows:
+            story.append(Paragraph(f"仅列前 {table.pdf_rows} 名，共 {len(table.rows)} 名，完整名单见 XLSX 报表。"
+                                   f"First {table.pdf_rows} of {len(table.rows)}; all of them in the XLSX.", st["note"]))
+        story.append(Spacer(1, 2 * mm))
     doc.build(story, canvasmaker=_footer_canvas(content, font))
     return buf.getvalue()

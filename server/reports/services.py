@@ -73,12 +73,12 @@ def report_title(*, area: Area, round: Round | None, week_of: dt.date | None = N
     """清流街道覆盖情况报表（第1轮） / 清流街道覆盖情况周报（2026-11-02 至 2026-11-08）."""
     if week_of is not None:
         return f"{area.name}覆盖情况周报（{week_of:%Y-%m-%d} 至 {week_of + dt.timedelta(days=6):%Y-%m-%d}）"
-    return f"{area.name}覆盖情况报表（{f'第{round.number}轮' if round else '全部轮次'}）"
+    return f"{area.name}覆盖情况报表（{f'第{round.number}轮' if round else '整个行动'}）"
 
 
 def report_filename(report: Report) -> str:
     """The name a download is saved under, e.g. 覆盖报表_清流街道_第1轮_20261105.xlsx."""
-    part = f"第{report.round.number}轮" if report.round_id else ("周报" if report.kind == ReportKind.WEEKLY else "全部轮次")
+    part = f"第{report.round.number}轮" if report.round_id else ("周报" if report.kind == ReportKind.WEEKLY else "整个行动")
     when = timezone.localtime(report.requested_at)
     return f"覆盖报表_{report.area.name}_{part}_{when:%Y%m%d}_{report.pk}.{report.format}"
 

@@ -26,7 +26,12 @@ _en_font = Font(italic=True, color="555555", size=9)
 
 
 def _text_width(value) -> float:
-    text = f"{value:.1%}" if isinstance(value, float) else str(value if value is not None else "")
+    if isinstance(value, float):
+        text = f"{value:.1%}"
+    elif hasattr(value, "isoformat"):
+        text = "2026-01-01"
+    else:
+        text = str(value if value is not None else "")
     return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
@@ -52,6 +57,8 @@ def _write(ws, table: Table, *, title: str, subtitle: str) -> None:
                 cell.number_format = PCT_FORMAT
             elif column.kind == "date":
                 cell.number_format = "yyyy-mm-dd"
+            elif column.kind == "dec":
+                cell.number_format = "0.0"
             widths[col - 1] = max(widths[col - 1], _text_width(value))
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = min(max(width + 2, 8), 40)

@@ -5,19 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 
 import pytest
 from django.contrib.gis.geos import Point
 from django.test import TestCase
 
+from server.campaigns import selectors as campaign_selectors
 from server.campaigns import services
-from server.campaigns.models import OutcomeCode, Round
-from server.registry.models import Household, HouseholdStatus
-from server.visits.models import Visit, VisitSource
+from server.campaigns.models import Round
+from server.registry.models import Household, HouseholdStatus, KeyGroup
+from server.visits.models import VisitSource
 from server.visits.services import VisitInput, visits_record
-from tests.factories import HouseholdFactory
+from tests.factories import HouseholdFactory, ResidentFactory
 
 D = dt.date
 
@@ -45,23 +45,38 @@ def _visit(h, round, outcome, day, minute, rng, **extra) -> VisitInput:
                       app_installed=rng.random() < 0.4, **extra)
 
 
+def _open(round: Round, user, day: dt.date) -> None:
+    """Open the round as if on `day` (08:00 Beijing): visits of the days after are then plausible device times."""
+    services.round_open(round=round, user=user)
+    at = dt.datetime.combine(day, dt.time(8), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    Round.objects.filter(pk=round.pk).update(opened_at=at)
+
+
 def build_visited(mini_city, campaign, chief, team, workers) -> Visited:
-    """Round 1 (closed) and round 2 (open) of the campaign over district 0, visits by the team's two workers."""
+    """Round 1 (closed) and round 2 (open) of the campaign over district 0, visits by the team's two workers and
+    a correction by the chief, over several days; elderly residents and students among the households."""
+    elderly, _ = KeyGroup.objects.get_or_create(code="elderly", defaults={"name": "老年人（60岁以上）",
+                                                                          "name_en": "Elderly (60+)", "derived": True})
+    student, _ = KeyGroup.objects.get_or_create(code="student", defaults={"name": "学生", "name_en": "Student"})
     district = mini_city.districts[0]
     cells = [c for c in mini_city.cells if c.path.startswith(district.path)]
     for i, cell in enumerate(cells):  # more households, one vacant per cell (not to visit)
         x0, y0 = cell.geom.extent[:2]
         for k in range(5):
-            HouseholdFactory(community=cell.community, cell=cell,
-                             status=HouseholdStatus.VACANT if k == 0 else HouseholdStatus.OCCUPIED,
-                             location=Point(x0 + 0.002 + 0.003 * k, y0 + 0.004 + 0.001 * i, srid=4326))
+            h = HouseholdFactory(community=cell.community, cell=cell,
+                                 status=HouseholdStatus.VACANT if k == 0 else HouseholdStatus.OCCUPIED,
+                                 location=Point(x0 + 0.002 + 0.003 * k, y0 + 0.004 + 0.001 * i, srid=4326))
+            if k % 2:
+                ResidentFactory(household=h, birth_year=1950 - k)
+            if k >= 2:
+                ResidentFactory(household=h, birth_year=2008).key_groups.add(student)
     rng = random.Random(6)
     r1 = services.round_create(campaign=campaign, starts_on=D(2026, 11, 1), ends_on=D(2026, 11, 15))
     r2 = services.round_create(campaign=campaign, starts_on=D(2026, 11, 16), ends_on=D(2026, 11, 30))
     for r in (r1, r2):
         for cell in cells:
             services.cell_assign(round=r, cell=cell, team=team, user=chief)
-    services.round_open(round=r1, user=chief)
+    _open(r1, chief, D(2026, 11, 1))
     households = list(Household.objects.filter(cell__in=cells, status=HouseholdStatus.OCCUPIED).order_by("pk"))
     outcomes = ["reached", "reached", "nobody_home", "refused", "reached", "moved", "nobody_home", "reached"]
     first: dict[int, str] = {}
@@ -76,12 +91,13 @@ def build_visited(mini_city, campaign, chief, team, workers) -> Visited:
                                outcome="nobody_home", captured_at="2026-11-07T12:00:00+08:00",
                                corrects=first[households[0].pk])])
     services.round_close(round=r1, user=chief)
-    services.round_open(round=r2, user=chief)
+    _open(r2, chief, D(2026, 11, 16))
     r1.refresh_from_db()
     r2.refresh_from_db()
-    for i, h in enumerate(households[::2]):
-        _record(workers[(i + 1) % 2], [_visit(h, r2, ["reached", "nobody_home", "refused"][i % 3],
-                                               f"2026-11-1{7 + i % 3}", i, rng)])
+    for i, h in enumerate(campaign_selectors.round_households(round=r2).filter(cell__in=cells).order_by("pk")):
+        if i % 4 != 3:  # some are not visited yet
+            _record(workers[(i + 1) % 2], [_visit(h, r2, ["reached", "nobody_home", "reached"][i % 3],
+                                                   f"2026-11-1{7 + i % 3}", i, rng)])
     other = mini_city.townships[2]
     assert not other.path.startswith(district.path)
     return Visited(district=district, township=mini_city.townships[0], other_township=other, r1=r1, r2=r2)
@@ -90,49 +106,3 @@ def build_visited(mini_city, campaign, chief, team, workers) -> Visited:
 @pytest.fixture
 def visited(mini_city, campaign, chief, team, workers) -> Visited:
     return build_visited(mini_city, campaign, chief, team, workers)
-
-
-def independent_figures(round: Round, level: str, under_path: str) -> dict[str, dict]:
-    """The figures of every area (or cell) of `level` under `under_path`, counted in plain Python over the raw
-    households, visits and outcome codes: a different path from the selectors and the state table."""
-    codes = {o.pk: o for o in OutcomeCode.objects.filter(campaign=round.campaign)}
-    corrected = set(Visit.objects.filter(corrects__isnull=False).values_list("corrects_id", flat=True))
-    live = [v for v in Visit.objects.select_related("round").order_by("captured_at", "received_at")
-            if v.pk not in corrected]
-    this_round = defaultdict(list)
-    settled_before = set()
-    for v in live:
-        if v.round_id == round.pk:
-            this_round[v.household_id].append(v)
-        elif v.round.campaign_id == round.campaign_id and v.round.number < round.number \
-                and not codes[v.outcome_id].revisit:
-            settled_before.add(v.household_id)
-    campaign_paths = list(round.campaign.areas.values_list("path", flat=True))
-    depth = ["city", "district", "township", "community", "cell"].index(level)
-    out: dict[str, dict] = defaultdict(lambda: defaultdict(int))
-    for h in Household.objects.select_related("cell", "community"):
-        if h.cell is None or not h.cell.path.startswith(under_path):
-            continue
-        if h.status != HouseholdStatus.OCCUPIED or not any(h.community.path.startswith(p) for p in campaign_paths):
-            continue
-        if h.pk in settled_before:
-            continue
-        f = out[h.cell.path.strip("/").split("/")[depth]]
-        f["to_visit"] += 1
-        vs = this_round.get(h.pk, [])
-        if not vs:
-            continue
-        f["attempted"] += 1
-        reached = any(codes[v.outcome_id].reached for v in vs)
-        f["reached"] += reached
-        last = codes[vs[-1].outcome_id]
-        if not reached:
-            f["nobody_home"] += last.code == "nobody_home"
-            f["refused"] += last.code == "refused"
-            f["excluded"] += last.excluded
-        f["app_installs"] += any(v.app_installed for v in vs)
-        f["flagged_visits"] += sum(1 for v in vs if v.flag_far or v.flag_inaccurate or v.flag_mock or v.flag_clock)
-    for f in out.values():
-        base = f["to_visit"] - f["excluded"]
-        f["coverage"] = f["reached"] / base if base > 0 else None
-    return out

@@ -14,11 +14,11 @@ from rest_framework.test import APIClient
 from server.reports.models import Report, ReportStatus
 from server.territory.models import Area, GridCell
 from tests.factories import PASSWORD
-from tests.reports.conftest import independent_figures
+from tests.reports import independent
 
 pytestmark = pytest.mark.django_db
 FIGURES = ["to_visit", "attempted", "reached", "nobody_home", "refused", "excluded", "coverage", "app_installs",
-           "flagged_visits"]
+           "visits", "flagged_visits"]
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +68,7 @@ def test_township_xlsx_matches_independent_count(api, visited):
         assert zh[:2] == ["代码", "名称"] and en[:2] == ["Code", "Name"]
         assert "覆盖率" in zh and "Coverage" in en and "见面户数" in zh
         assert ws.freeze_panes == "C5"
-        expected = independent_figures(visited.r2, level, township.path)
+        expected = independent.figures(round=visited.r2, level=level, under_path=township.path)
         got = {row[0]: dict(zip(zh, row, strict=True)) for row in rows}
         assert sorted(got) == sorted(expected) == sorted(expected_codes)
         names = dict(zip(FIGURES, [h for h in zh if h not in ("代码", "名称", "所属")], strict=True))
@@ -85,7 +85,7 @@ def test_township_xlsx_matches_independent_count(api, visited):
     zh, _, rows = _sheet_rows(wb["按轮次"])
     by_round = {row[0]: dict(zip(zh, row, strict=True)) for row in rows}
     for r in (visited.r1, visited.r2):
-        f = independent_figures(r, "township", township.path)[township.code]
+        f = independent.figures(round=r, level="township", under_path=township.path)[township.code]
         assert by_round[r.number]["见面户数"] == f["reached"]
         assert by_round[r.number]["覆盖率"] == pytest.approx(f["coverage"], abs=1e-4)
     assert wb["网格"].column_dimensions["B"].width >= 12  # names are readable without widening
@@ -96,7 +96,7 @@ def test_district_xlsx_has_every_level(api, visited):
     wb = load_workbook(io.BytesIO(fetch(api, report)))
     assert wb.sheetnames[:4] == ["区县", "乡镇街道", "社区村", "网格"]
     zh, _, rows = _sheet_rows(wb["乡镇街道"])
-    expected = independent_figures(visited.r1, "township", visited.district.path)
+    expected = independent.figures(round=visited.r1, level="township", under_path=visited.district.path)
     assert {r[0]: r[zh.index("应访户数")] for r in rows} == {c: f["to_visit"] for c, f in expected.items()}
     assert {r[2] for r in rows} == {visited.district.name}  # "part of"
 
@@ -113,14 +113,14 @@ def test_township_pdf_holds_chinese_names_headings_and_figures(api, visited):
     assert body.startswith(b"%PDF")
     text = _pdf_text(body)
     squeezed = "".join(text.split())
-    f = independent_figures(visited.r2, "township", township.path)[township.code]
+    f = independent.figures(round=visited.r2, level="township", under_path=township.path)[township.code]
     for words in [f"{township.name}覆盖情况报表（第2轮）", "关键指标", "覆盖地图", "覆盖率", "应访户数", "见面户数",
                   "无人在家", "各社区村", "各网格", "按轮次", "琅琊区敲门行动"]:
         assert words in squeezed, words
     for community in Area.objects.filter(parent=township):
         assert community.name in squeezed
     assert f"{f['coverage'] * 100:.1f}%" in squeezed
-    cells = independent_figures(visited.r2, "cell", township.path)
+    cells = independent.figures(round=visited.r2, level="cell", under_path=township.path)
     names = dict(GridCell.objects.values_list("code", "name"))
     for code, cf in cells.items():
         # the cell's row: its name, its community, then the figures in the column order of the headings

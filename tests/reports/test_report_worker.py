@@ -13,7 +13,8 @@ from rest_framework.test import APIClient
 
 from server.reports.models import Report, ReportStatus
 from tests.factories import PASSWORD
-from tests.reports.conftest import build_visited, independent_figures
+from tests.reports import independent
+from tests.reports.conftest import build_visited
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -56,7 +57,7 @@ def test_worker_makes_township_reports(mini_city, campaign, chief, team, workers
                 rows = list(wb["网格"].iter_rows(values_only=True))
                 zh = list(rows[2])
                 got = {row[0]: row for row in rows[4:]}
-                expected = independent_figures(visited.r2, "cell", township.path)
+                expected = independent.figures(round=visited.r2, level="cell", under_path=township.path)
                 assert sorted(got) == sorted(expected)
                 for code, f in expected.items():
                     assert got[code][zh.index("见面户数")] == f["reached"]
@@ -64,7 +65,7 @@ def test_worker_makes_township_reports(mini_city, campaign, chief, team, workers
                     assert got[code][zh.index("无人在家")] == f["nobody_home"]
             else:
                 text = "".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages).split())
-                f = independent_figures(visited.r2, "township", township.path)[township.code]
+                f = independent.figures(round=visited.r2, level="township", under_path=township.path)[township.code]
                 assert f"{township.name}覆盖情况报表（第2轮）" in text and "关键指标" in text
                 assert f"{f['coverage'] * 100:.1f}%" in text
         report = Report.objects.get(pk=made[0])

@@ -13,7 +13,8 @@ from pypdf import PdfReader
 from server.reports.models import Report
 from tests.browser import admin_login, chromium_page
 from tests.factories import PASSWORD, Role, make_user
-from tests.reports.conftest import build_visited, independent_figures
+from tests.reports import independent
+from tests.reports.conftest import build_visited
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -69,7 +70,7 @@ def test_township_staff_get_a_pdf_report_from_the_page(live_server, visited_with
     visited = visited_with_staff
     saved, states = _request_and_download(live_server, visited, tmp_path, fmt="pdf", shot="reports-page.png")
     text = "".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(saved.read_bytes())).pages).split())
-    f = independent_figures(visited.r2, "township", visited.township.path)[visited.township.code]
+    f = independent.figures(round=visited.r2, level="township", under_path=visited.township.path)[visited.township.code]
     assert "关键指标" in text and f"{f['coverage'] * 100:.1f}%" in text
     assert "已完成" in states[-1]
     assert Report.objects.get().requested_by.username == "staff"

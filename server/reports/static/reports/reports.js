@@ -23,7 +23,7 @@
   function fillRounds() {
     const c = campaigns.find(c => String(c.id) === form.campaign.value);
     const rounds = c ? c.rounds : [];
-    form.round.innerHTML = '<option value="">全部轮次 whole campaign</option>' + rounds.map(r =>
+    form.round.innerHTML = '<option value="">整个行动 whole campaign</option>' + rounds.map(r =>
       `<option value="${r.id}"${String(r.id) === window.QM_SELECTED_ROUND ? " selected" : ""}>第${r.number}轮 Round ${r.number} · ${esc(r.status)}</option>`).join("");
   }
 
