@@ -17,7 +17,7 @@ from server.accounts import scoping
 from server.campaigns.models import Campaign, Round
 from server.coverage import productivity
 from server.coverage import selectors as coverage
-from server.territory.models import Area, AreaLevel, GridCell
+from server.territory.models import Area, GridCell
 
 LEVEL_LABELS = {
     "city": ("市", "City"),
@@ -32,7 +32,7 @@ FIGURE_COLUMNS = [
     ("to_visit", "应访户数", "Households to visit", "int", "To visit"),
     ("attempted", "已走访户数", "Attempted", "int", "Tried"),
     ("reached", "见面户数", "Reached face to face", "int", "Reached"),
-    ("nobody_home", "无人在家", "Nobody home", "int", "Not home"),
+    ("nobody_home", "无人在家", "Nobody home", "int", "Away"),
     ("refused", "拒访", "Refused", "int", "Refused"),
     ("excluded", "空置/搬离等", "Excluded (vacant, moved, wrong address)", "int", "Excluded"),
     ("coverage", "覆盖率", "Coverage", "pct", "Coverage"),
@@ -129,7 +129,7 @@ def _rings(geom, tolerance: float) -> list[list[list[tuple[float, float]]]]:
 
 
 def _map(user, area: Area, cell_rows: list[dict]) -> tuple[list[MapCell], list[list[tuple[float, float]]]]:
-    """Cells of the area coloured by their coverage; community outlines drawn over them."""
+    """Cells of the area coloured by their coverage; the outlines of the areas one level below drawn over them."""
     by_code = {r["code"]: r for r in cell_rows}
     cells = scoping.grid_cells_visible(user).filter(path__startswith=area.path).only("code", "geom")
     extent = area.geom.extent if area.geom else None
@@ -142,8 +142,9 @@ def _map(user, area: Area, cell_rows: list[dict]) -> tuple[list[MapCell], list[l
         out.append(MapCell(code=cell.code, rings=polygons[0] if polygons else [],
                            coverage=row["coverage"] if row else None, has_households=bool(row and row["to_visit"])))
     outlines = []
-    for community in Area.objects.filter(path__startswith=area.path, level=AreaLevel.COMMUNITY, geom__isnull=False):
-        outlines += [polygon[0] for polygon in _rings(community.geom, tolerance)]
+    below = Area.objects.filter(parent=area, geom__isnull=False)
+    for sub in below:
+        outlines += [polygon[0] for polygon in _rings(sub.geom, tolerance)]
     return out, outlines
 
 

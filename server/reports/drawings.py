@@ -8,7 +8,7 @@ import math
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, Line, PolyLine, Polygon, Rect, String
+from reportlab.graphics.shapes import Drawing, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 
 from server.reports.content import MapCell
@@ -51,8 +51,10 @@ def _projection(cells: list[MapCell], outlines, width: float, height: float):
     return lambda x, y: (off_x + (x - x0) * k * scale, off_y + (y - y0) * scale)
 
 
-def coverage_map(cells: list[MapCell], outlines, *, width: float, height: float, font: str) -> Drawing:
-    """The area's cells coloured by coverage class, community outlines on top, the legend down the right side."""
+def coverage_map(cells: list[MapCell], outlines, *, width: float, height: float, font: str,
+                 outline_label: str = "社区村界 community") -> Drawing:
+    """The area's cells coloured by coverage class, the outlines of the areas below on top, the legend on the
+    right."""
     legend_w = 105
     d = Drawing(width, height)
     map_w = width - legend_w - 6
@@ -80,7 +82,7 @@ def coverage_map(cells: list[MapCell], outlines, *, width: float, height: float,
     y -= 17
     d.add(Line(width - legend_w, y + 3, width - legend_w + 11, y + 3, strokeColor=colors.HexColor("#333333"),
                strokeWidth=0.8))
-    d.add(String(width - legend_w + 15, y, "社区/村界 community", fontName=font, fontSize=7.5))
+    d.add(String(width - legend_w + 15, y, outline_label, fontName=font, fontSize=7.5))
     return d
 
 

@@ -14,13 +14,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as pdfcanvas
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus import Table as PdfTable
-from reportlab.platypus import TableStyle
 
 from server.campaigns.walksheets.fonts import cjk_font
 from server.reports import drawings
-from server.reports.content import ReportContent, levels_below
+from server.reports.content import LEVEL_LABELS, ReportContent, levels_below
 from server.reports.tables import Column, Table, content_tables
 
 PAGE = A4
@@ -57,7 +56,7 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
     return {
         "title": ParagraphStyle("title", parent=base, fontSize=17, leading=22, spaceAfter=3),
         "info": ParagraphStyle("info", parent=base, fontSize=9.5, leading=13, textColor=GREY),
-        "h2": ParagraphStyle("h2", parent=base, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4),
+        "h2": ParagraphStyle("h2", parent=base, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4, keepWithNext=1),
         "note": ParagraphStyle("note", parent=base, fontSize=7.5, leading=10, textColor=GREY),
         "head": ParagraphStyle("head", parent=base, fontSize=7.5, leading=9.5, alignment=1),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10),
@@ -88,7 +87,8 @@ def _key_figures(content: ReportContent, st) -> PdfTable:
     for key in KEY_FIGURES:
         column = columns[key]
         cells_big.append(Paragraph(_esc(fmt(own.get(key), column.kind) if own else "—"), st["big"]))
-        cells_label.append(Paragraph(f"{_esc(column.zh)}<br/>{_esc(column.en)}", st["label"]))
+        english = column.en if len(column.en) <= 20 else column.short
+        cells_label.append(Paragraph(f"{_esc(column.zh)}<br/>{_esc(english)}", st["label"]))
     table = PdfTable([cells_big, cells_label], colWidths=[WIDTH / len(KEY_FIGURES)] * len(KEY_FIGURES))
     table.setStyle(TableStyle([
         ("BOX", (0, 0), (-1, -1), 0.6, colors.HexColor("#b0b7c3")),
@@ -109,13 +109,19 @@ def _table(table: Table, st) -> PdfTable:
     keep = [i for i, c in enumerate(table.columns) if c.pdf]
     columns = [table.columns[i] for i in keep]
     head = [[Paragraph(_esc(c.zh), st["head"]) for c in columns],
-            [Paragraph(f"<font size='6.5' color='#555555'>{_esc(c.short or c.en)}</font>", st["head"])
+            [Paragraph(f"<font size='6' color='#555555'>{_esc(c.short or c.en)}</font>", st["head"])
              for c in columns]]
     body = [[Paragraph(_esc(fmt(row[i], c.kind)), st["cell" if c.kind == "text" else "num"])
              for i, c in zip(keep, columns, strict=True)] for row in table.rows[:table.pdf_rows]]
     t = PdfTable(head + body, colWidths=_widths(columns), repeatRows=2)
     t.setStyle(_grid_style())
     return t
+
+
+def _outline_label(content: ReportContent) -> str:
+    below = levels_below(content.area.level)[1]
+    zh, en = LEVEL_LABELS[below]
+    return f"{zh}界 {en.lower()}"
 
 
 def pdf_tables(content: ReportContent, tables: list[Table]) -> list[Table]:
@@ -173,7 +179,8 @@ def report_pdf(content: ReportContent) -> bytes:
         Paragraph("覆盖率 = 见面户数 ÷（应访户数 − 空置/搬离）。Coverage = reached ÷ (to visit − vacant/moved).",
                   st["note"]),
         Paragraph("覆盖地图 Coverage map", st["h2"]),
-        drawings.coverage_map(content.map_cells, content.map_outlines, width=WIDTH, height=95 * mm, font=font),
+        drawings.coverage_map(content.map_cells, content.map_outlines, width=WIDTH, height=95 * mm, font=font,
+                              outline_label=_outline_label(content)),
     ]
     rounds = [(r.number, r.figures.get("coverage")) for r in content.rounds]
     days = [(dt.date.fromisoformat(d["day"]), d["coverage_cumulative"]) for d in content.days]
@@ -188,8 +195,9 @@ def report_pdf(content: ReportContent) -> bytes:
             continue
         story += [_table(table, st)]
         if table.pdf_rows is not None and len(table.rows) > table.pdf_rows:
-            story.append(Paragraph(f"仅列前 {table.pdf_rows} 名，共 {len(table.rows)} 名，完整名单见 XLSX 报表。"
-                                   f"First {table.pdf_rows} of {len(table.rows)}; all of them in the XLSX.", st["note"]))
+            n, total = table.pdf_rows, len(table.rows)
+            story.append(Paragraph(f"仅列前 {n} 名，共 {total} 名，完整名单见 XLSX 报表。"
+                                   f"First {n} of {total}; all of them in the XLSX.", st["note"]))
         story.append(Spacer(1, 2 * mm))
     doc.build(story, canvasmaker=_footer_canvas(content, font))
     return buf.getvalue()

@@ -20,8 +20,8 @@ from django.utils import timezone
 from server.accounts import permissions
 from server.accounts.models import User
 from server.campaigns.models import Campaign, Round
-from server.common.errors import DomainError
 from server.campaigns.walksheets.fonts import CJKFontMissing
+from server.common.errors import DomainError
 from server.reports.content import content_build
 from server.reports.models import Report, ReportFormat, ReportKind, ReportStatus
 from server.territory.models import Area, AreaLevel
@@ -78,7 +78,10 @@ def report_title(*, area: Area, round: Round | None, week_of: dt.date | None = N
 
 def report_filename(report: Report) -> str:
     """The name a download is saved under, e.g. 覆盖报表_清流街道_第1轮_20261105.xlsx."""
-    part = f"第{report.round.number}轮" if report.round_id else ("周报" if report.kind == ReportKind.WEEKLY else "整个行动")
+    if report.round_id:
+        part = f"第{report.round.number}轮"
+    else:
+        part = "周报" if report.kind == ReportKind.WEEKLY else "整个行动"
     when = timezone.localtime(report.requested_at)
     return f"覆盖报表_{report.area.name}_{part}_{when:%Y%m%d}_{report.pk}.{report.format}"
 

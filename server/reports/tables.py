@@ -77,7 +77,8 @@ def teams_table(content: ReportContent) -> Table:
     columns = [Column("team", "小分队", "Team"), Column("cells", "网格数", "Cells", "int"),
                *[c for c in FIGURES if c.key in ("to_visit", "attempted", "reached", "excluded", "coverage",
                                                  "visits", "flagged_visits")],
-               Column("workers", "网格员人数", "Workers", "int"), Column("active_days", "出勤天数", "Active days", "int"),
+               Column("workers", "网格员人数", "Workers", "int"),
+               Column("active_days", "出勤天数", "Active days", "int"),
                Column("visits_per_day", "日均走访", "Visits a day", "dec"),
                Column("reached_per_day", "日均见面", "Reached a day", "dec")]
     rows = [[t["team"] or t.get("team_en", "")] + [t.get(c.key) for c in columns[1:]] for t in content.teams]

@@ -109,7 +109,8 @@ def test_pdf_draws_the_days_and_lists_teams_workers_and_key_groups(visited, chie
     township = visited.township
     text = "".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(report_bytes(
         chief, area=township.code, round=visited.r2.pk, format="pdf"))).pages).split())
-    for words in ["逐日累计覆盖率", "重点人群覆盖", "老年人（60岁以上）", "各小分队", team.name, "各网格员", workers[0].username]:
+    for words in ["逐日累计覆盖率", "重点人群覆盖", "老年人（60岁以上）", "各小分队", team.name, "各网格员",
+                  workers[0].username]:
         assert words in text, words
     assert "尚无走访" not in text  # the day chart has its points
     first = min(independent.reached_by_day(round=visited.r2, under_path=township.path))
