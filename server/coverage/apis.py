@@ -1,35 +1,69 @@
-from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import ValidationError
+"""Coverage API: thin views over the selectors; every answer counts only the caller's cells."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from server.campaigns import selectors as campaign_selectors
-from server.campaigns.models import Round
-from server.coverage import selectors
+from server.coverage import productivity, selectors, serializers
+
+_WHICH = ("Give `round` (one round) or `campaign` (the campaign as a whole: a household counts as reached if any "
+          "round reached it). Only the caller's territory is counted. 400 names the bad parameter.")
 
 
-class CoverageApi(APIView):
-    @extend_schema(
-        tags=["coverage"], responses=OpenApiTypes.OBJECT,
-        summary="覆盖情况 Coverage of a round by area",
-        parameters=[
-            OpenApiParameter("round", OpenApiTypes.INT, required=True, description="轮次 round id"),
-            OpenApiParameter("level", OpenApiTypes.STR, enum=selectors.LEVELS, description="层级 level (default cell)"),
-            OpenApiParameter("area", OpenApiTypes.STR, description="区域代码 limit to the subtree of this area"),
-        ],
-    )
+class _CoverageApi(APIView):
+    query_serializer = serializers.CoverageQuerySerializer
+
+    def query(self, request) -> serializers.CoverageQuerySerializer:
+        query = self.query_serializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        return query
+
+    @staticmethod
+    def head(query) -> dict:
+        data = query.validated_data
+        round, campaign = data.get("round"), data.get("campaign")
+        return {"round": round.pk if round else None, "campaign": (round.campaign_id if round else campaign.pk),
+                "area": data["area_code"]}
+
+
+class CoverageApi(_CoverageApi):
+    query_serializer = serializers.CoverageAreaQuerySerializer
+
+    @extend_schema(tags=["coverage"], summary="覆盖情况 Coverage by area", description=_WHICH,
+                   parameters=[serializers.CoverageAreaQuerySerializer],
+                   responses=serializers.CoverageAnswerSerializer)
     def get(self, request):
-        level = request.query_params.get("level", "cell")
-        if level not in selectors.LEVELS:
-            raise ValidationError({"level": [f"应为 {selectors.LEVELS} 之一 / one of {selectors.LEVELS}"]})
-        try:
-            round_id = int(request.query_params.get("round", ""))
-        except ValueError:
-            raise ValidationError({"round": ["需要轮次编号 / a round id is required"]}) from None
-        round = get_object_or_404(
-            Round.objects.filter(campaign__in=campaign_selectors.campaign_list(user=request.user)), pk=round_id)
-        rows = selectors.coverage_by_area(user=request.user, round=round, level=level,
-                                          area_code=request.query_params.get("area") or None)
-        return Response({"round": round.pk, "level": level, "rows": rows})
+        query = self.query(request)
+        kwargs, level = query.selector_kwargs(), query.validated_data["level"]
+        rows = selectors.coverage_by_area(user=request.user, level=level, **kwargs)
+        total = selectors.coverage_summary(user=request.user, **kwargs)
+        return Response({**self.head(query), "level": level, "total": total, "rows": rows})
+
+
+class CoverageDailyApi(_CoverageApi):
+    @extend_schema(tags=["coverage"], summary="每日进度 Progress by day (Asia/Shanghai)", description=_WHICH,
+                   parameters=[serializers.CoverageQuerySerializer], responses=serializers.DailyAnswerSerializer)
+    def get(self, request):
+        query = self.query(request)
+        rows = productivity.coverage_daily(user=request.user, **query.selector_kwargs())
+        return Response({**self.head(query), "rows": rows})
+
+
+class CoverageTeamsApi(_CoverageApi):
+    @extend_schema(tags=["coverage"], summary="小分队工作量 Teams", description=_WHICH,
+                   parameters=[serializers.CoverageQuerySerializer], responses=serializers.TeamsAnswerSerializer)
+    def get(self, request):
+        query = self.query(request)
+        rows = productivity.coverage_teams(user=request.user, **query.selector_kwargs())
+        return Response({**self.head(query), "rows": rows})
+
+
+class CoverageWorkersApi(_CoverageApi):
+    @extend_schema(tags=["coverage"], summary="网格员工作量 Workers", description=_WHICH,
+                   parameters=[serializers.CoverageQuerySerializer], responses=serializers.WorkersAnswerSerializer)
+    def get(self, request):
+        query = self.query(request)
+        rows = productivity.coverage_workers(user=request.user, **query.selector_kwargs())
+        return Response({**self.head(query), "rows": rows})

@@ -5,3 +5,26 @@ class CoverageConfig(AppConfig):
     name = "server.coverage"
     label = "coverage"
     verbose_name = "覆盖情况"
+
+    def ready(self) -> None:
+        # Coverage follows visits and rounds through signals, so neither app needs to know coverage exists.
+        from django.db.models.signals import post_save
+
+        from server.campaigns.models import Round
+        from server.visits.signals import household_round_states_refreshed
+
+        household_round_states_refreshed.connect(_states_refreshed, dispatch_uid="coverage-states-refreshed")
+        post_save.connect(_round_saved, sender=Round, dispatch_uid="coverage-round-saved")
+
+
+def _states_refreshed(sender, *, round_id: int, household_ids: list[int], **kwargs) -> None:
+    from server.coverage.services import coverage_households_refresh
+
+    coverage_households_refresh(round_id=round_id, household_ids=household_ids)
+
+
+def _round_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    if created and not raw:
+        from server.coverage.services import coverage_round_schedule
+
+        coverage_round_schedule(round=instance)

@@ -2,4 +2,9 @@ from django.urls import path
 
 from server.coverage import apis
 
-urlpatterns = [path("coverage", apis.CoverageApi.as_view(), name="coverage")]
+urlpatterns = [
+    path("coverage", apis.CoverageApi.as_view(), name="coverage"),
+    path("coverage/daily", apis.CoverageDailyApi.as_view(), name="coverage-daily"),
+    path("coverage/teams", apis.CoverageTeamsApi.as_view(), name="coverage-teams"),
+    path("coverage/workers", apis.CoverageWorkersApi.as_view(), name="coverage-workers"),
+]

@@ -1,9 +1,11 @@
 """Each household's state in a round, kept up to date incrementally from its visits: what coverage reads.
 
 The rules are those of campaigns.selectors.household_states (uncorrected visits only; the latest outcome by device
-time; reached if any visit reached it; settled if any visit's outcome does not send it back). After every accepted
-push the touched households are refreshed (after commit, through the Celery task
-`visits.household_round_states_refresh`, inline without a broker); `household_round_states_rebuild` recomputes all.
+time; reached if any visit reached it; settled if any visit's outcome does not send it back; reached_at is the
+effective time of the first reaching visit). After every accepted push the touched households are refreshed
+(after commit, through the Celery task `visits.household_round_states_refresh`, inline without a broker), and the
+signal `household_round_states_refreshed` lets coverage refresh its cell figures in the same transaction;
+`household_round_states_rebuild` recomputes all.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ class HouseholdRoundState(models.Model):
     flagged = models.PositiveIntegerField(default=0)
     app_installed = models.BooleanField(default=False)
     last_visit_at = models.DateTimeField(null=True)
+    # Effective time (server/visits/timing.py) of the first uncorrected visit that reached the household.
+    reached_at = models.DateTimeField(null=True)
 
     class Meta:
         app_label = "visits"
@@ -34,41 +38,65 @@ class HouseholdRoundState(models.Model):
         return f"{self.household_id}@{self.round_id}"
 
 
-_FIELDS = ("cell_id", "outcome_id", "reached", "settled", "visits", "flagged", "app_installed", "last_visit_at")
+_FIELDS = ("cell_id", "outcome_id", "reached", "settled", "visits", "flagged", "app_installed", "last_visit_at",
+           "reached_at")
 
-# One statement computes and upserts the states (portable: PostgreSQL and SQLite >= 3.24), so a push of 500 visits
-# refreshes its households in milliseconds instead of building 500 model objects.
-_UNCORRECTED = "NOT EXISTS (SELECT 1 FROM visits_visit c WHERE c.corrects_id = {v}.id)"
-_SELECT = f"""
-SELECT v.round_id, v.household_id, h.cell_id,
-  (SELECT l.outcome_id FROM visits_visit l
-    WHERE l.round_id = v.round_id AND l.household_id = v.household_id AND {_UNCORRECTED.format(v="l")}
-    ORDER BY l.captured_at DESC, l.received_at DESC LIMIT 1),
-  MAX(CASE WHEN o.reached THEN 1 ELSE 0 END) = 1,
-  MAX(CASE WHEN o.revisit THEN 0 ELSE 1 END) = 1,
+
+def _select(where: str) -> str:
+    """One statement computes the states (portable: PostgreSQL and SQLite >= 3.25), so a push of 500 visits
+    refreshes its households in milliseconds and a full rebuild is one pass over the visits: a window numbers each
+    household's visits latest first (the latest outcome is row 1) instead of a correlated sub-query per household."""
+    from server.visits.timing import visit_time_sql
+
+    return f"""
+SELECT round_id, household_id, cell_id,
+  MAX(CASE WHEN k = 1 THEN outcome_id END),
+  MAX(CASE WHEN reached THEN 1 ELSE 0 END) = 1,
+  MAX(CASE WHEN revisit THEN 0 ELSE 1 END) = 1,
   COUNT(*),
-  SUM(CASE WHEN v.flag_far OR v.flag_inaccurate OR v.flag_mock OR v.flag_clock THEN 1 ELSE 0 END),
-  MAX(CASE WHEN v.app_installed THEN 1 ELSE 0 END) = 1,
-  MAX(v.captured_at)
-FROM visits_visit v
-JOIN campaigns_outcomecode o ON o.id = v.outcome_id
-JOIN registry_household h ON h.id = v.household_id
-WHERE {_UNCORRECTED.format(v="v")} {{where}}
-GROUP BY v.round_id, v.household_id, h.cell_id
+  SUM(CASE WHEN flag_far OR flag_inaccurate OR flag_mock OR flag_clock THEN 1 ELSE 0 END),
+  MAX(CASE WHEN app_installed THEN 1 ELSE 0 END) = 1,
+  MAX(captured_at),
+  MIN(CASE WHEN reached THEN effective_at END)
+FROM (
+  SELECT v.round_id, v.household_id, h.cell_id, v.outcome_id, o.reached, o.revisit, v.flag_far, v.flag_inaccurate,
+    v.flag_mock, v.flag_clock, v.app_installed, v.captured_at, {visit_time_sql(visit="v", round="r")} AS effective_at,
+    ROW_NUMBER() OVER (PARTITION BY v.round_id, v.household_id ORDER BY v.captured_at DESC, v.received_at DESC) AS k
+  FROM visits_visit v
+  JOIN campaigns_outcomecode o ON o.id = v.outcome_id
+  JOIN registry_household h ON h.id = v.household_id
+  JOIN campaigns_round r ON r.id = v.round_id
+  WHERE NOT EXISTS (SELECT 1 FROM visits_visit c WHERE c.corrects_id = v.id) {where}
+) x
+GROUP BY round_id, household_id, cell_id
 """
+
+
 _UPSERT = (
     "INSERT INTO visits_householdroundstate (round_id, household_id, cell_id, outcome_id, reached, settled, visits, "
-    "flagged, app_installed, last_visit_at) {select} ON CONFLICT (round_id, household_id) DO UPDATE SET "
+    "flagged, app_installed, last_visit_at, reached_at) {select} ON CONFLICT (round_id, household_id) DO UPDATE SET "
     + ", ".join(f"{f} = excluded.{f}" for f in _FIELDS)
+)
+_INSERT = (
+    "INSERT INTO visits_householdroundstate (round_id, household_id, cell_id, outcome_id, reached, settled, visits, "
+    "flagged, app_installed, last_visit_at, reached_at) {select}"
 )
 
 
 @transaction.atomic
 def household_round_states_refresh(*, round_id: int, household_ids: list[int]) -> int:
-    """Recompute the state rows of these households in the round from their visits; returns rows written."""
+    """Recompute the state rows of these households in the round from their visits; returns rows written.
+
+    Takes the cell locks of server/visits/locks.py first, then tells `household_round_states_refreshed`'s
+    receivers (coverage) in the same transaction, so derived figures never run ahead of or behind the states."""
+    from server.registry.models import Household
+    from server.visits.locks import cells_lock
+    from server.visits.signals import household_round_states_refreshed
+
     ids = sorted({int(h) for h in household_ids})
     if not ids:
         return 0
+    cells_lock(cell_ids=Household.objects.filter(id__in=ids).values_list("cell_id", flat=True).distinct())
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -76,20 +104,28 @@ def household_round_states_refresh(*, round_id: int, household_ids: list[int]) -
             f"(SELECT 1 FROM visits_visit v WHERE v.round_id = visits_householdroundstate.round_id AND "
             f"v.household_id = visits_householdroundstate.household_id)", [round_id, *ids])
         where = f"AND v.round_id = %s AND v.household_id IN ({marks})"
-        cursor.execute(_UPSERT.format(select=_SELECT.format(where=where)), [round_id, *ids])
-        return cursor.rowcount
+        cursor.execute(_UPSERT.format(select=_select(where)), [round_id, *ids])
+        written = cursor.rowcount
+    household_round_states_refreshed.send(sender=HouseholdRoundState, round_id=round_id, household_ids=ids)
+    return written
 
 
 @transaction.atomic
 def household_round_states_rebuild(*, round_id: int | None = None) -> int:
-    """Recompute every state row (of one round, or of all rounds) from the visits."""
-    qs = HouseholdRoundState.objects.all()
-    if round_id is not None:
-        qs = qs.filter(round_id=round_id)
-    qs.delete()
-    where, params = ("AND v.round_id = %s", [round_id]) if round_id is not None else ("", [])
+    """Recompute every state row (of one round, or of all rounds) from the visits.
+
+    Keeps refreshes out meanwhile (server/visits/locks.py). Sends no signal: whoever rebuilds recomputes what
+    depends on the states (coverage's recompute does both)."""
+    from server.visits.locks import everything_lock
+
+    everything_lock()
     with connection.cursor() as cursor:
-        cursor.execute(_UPSERT.format(select=_SELECT.format(where=where)), params)
+        if round_id is None:
+            cursor.execute("DELETE FROM visits_householdroundstate")
+            cursor.execute(_INSERT.format(select=_select("")))
+        else:
+            cursor.execute("DELETE FROM visits_householdroundstate WHERE round_id = %s", [round_id])
+            cursor.execute(_INSERT.format(select=_select("AND v.round_id = %s")), [round_id])
         return cursor.rowcount
 
 

@@ -90,8 +90,10 @@ def test_township_coverage_matches_independent_computation(client, mini_city, ca
     assert sum(c["reached"] for c in cells) == sum(f["reached"] for f in expected.values())
 
 
-def test_coverage_is_scoped_and_validates_input(client, mini_city, campaign, chief):
-    r1 = services.round_create(campaign=campaign, starts_on=dt.date(2026, 11, 1), ends_on=dt.date(2026, 11, 30))
+def test_coverage_is_scoped_and_validates_input(client, mini_city, campaign, chief,
+                                                django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # a new round's figures are computed after commit
+        r1 = services.round_create(campaign=campaign, starts_on=dt.date(2026, 11, 1), ends_on=dt.date(2026, 11, 30))
     client.login(username="chief", password=PASSWORD)
     rows = client.get(reverse("coverage"), {"round": r1.pk, "level": "district"}).json()["rows"]
     assert [r["code"] for r in rows] == [mini_city.districts[0].code]  # never the other district

@@ -1,0 +1,137 @@
+"""Writes of coverage: keep the cell aggregates current after each push, and recompute them in full.
+
+After a push commits, `visits.household_round_states_refresh` (a Celery task; inline without a broker) rewrites
+the touched households' round states and, in the same transaction and under the same cell locks, sends
+`household_round_states_refreshed`; `coverage_households_refresh` answers it by recomputing every aggregate row
+of the touched cells: for the pushed round, for the later rounds of its campaign (a household settled now leaves
+their lists) and for the campaign as a whole. `coverage_recompute` rebuilds the household round states from the
+visits and then every aggregate row (manage.py recompute_coverage, and the nightly beat job).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from server.campaigns.models import Campaign, Round
+from server.coverage import statements
+from server.coverage.statements import KeyGroups, Scope
+from server.registry.models import Household, KeyGroup
+
+DERIVED_RULES = {"elderly"}  # derived key groups the statements know how to compute
+
+
+def key_groups_current() -> KeyGroups:
+    """Which key groups count and how: tagged by hand, or (elderly) derived from the birth year."""
+    groups = list(KeyGroup.objects.values_list("id", "code", "derived"))
+    elderly = next((gid for gid, code, derived in groups if code == "elderly" and derived), None)
+    return KeyGroups(tagged_ids=tuple(gid for gid, _, derived in groups if not derived), elderly_id=elderly)
+
+
+def campaign_scopes(*, campaign: Campaign, from_number: int = 1) -> list[Scope]:
+    """The scopes of a campaign: each round numbered `from_number` or more, then the campaign as a whole."""
+    paths = tuple(campaign.areas.values_list("path", flat=True))
+    rounds = list(Round.objects.filter(campaign=campaign).order_by("number").values_list("id", "number"))
+    year = campaign.starts_on.year
+    scopes = [
+        Scope(campaign_id=campaign.pk, round_id=rid, round_ids=(rid,),
+              earlier_round_ids=tuple(r for r, n in rounds if n < number), area_paths=paths, reference_year=year)
+        for rid, number in rounds if number >= from_number
+    ]
+    scopes.append(Scope(campaign_id=campaign.pk, round_id=None, round_ids=tuple(r for r, _ in rounds),
+                        earlier_round_ids=(), area_paths=paths, reference_year=year))
+    return scopes
+
+
+@transaction.atomic
+def coverage_cells_refresh(*, round: Round, cell_ids: list[int]) -> None:
+    """Recompute every aggregate row of these cells that a change of `round`'s visits can move.
+
+    Callers hold the cells' locks (server/visits/locks.py) when visits may be arriving concurrently; the states
+    refresh does."""
+    cells = sorted({int(c) for c in cell_ids if c is not None})
+    if not cells:
+        return
+    scopes = campaign_scopes(campaign=round.campaign, from_number=round.number)
+    groups = key_groups_current()
+    statements.scope_delete(scopes=scopes, cells=cells)
+    for scope in scopes:
+        statements.scope_insert(scope=scope, groups=groups, cells=cells)
+
+
+def coverage_households_refresh(*, round_id: int, household_ids: list[int]) -> None:
+    """Refresh the aggregates of the cells of these households (after their round states were refreshed)."""
+    round = Round.objects.select_related("campaign").filter(pk=round_id).first()
+    if round is None:
+        return
+    cells = Household.objects.filter(id__in=household_ids, cell__isnull=False).values_list("cell_id", flat=True)
+    coverage_cells_refresh(round=round, cell_ids=list(cells.distinct()))
+
+
+@dataclass
+class RecomputeResult:
+    campaigns: int = 0
+    scopes: int = 0
+    states: int = 0
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for the benchmark
+
+
+@transaction.atomic
+def coverage_recompute(*, campaign_id: int | None = None, round_id: int | None = None, states: bool = True,
+                       progress: Callable[[str], None] | None = None) -> RecomputeResult:
+    """Rebuild from the raw visits: the household round states (unless `states` is False), then every aggregate
+    row of every campaign, of one campaign, or of one round (with the later rounds of its campaign and the
+    campaign as a whole, whose figures depend on it). One transaction: readers see the old figures until the end.
+    `progress` is called with a line of text after each step."""
+    from server.visits.locks import everything_lock
+    from server.visits.state import household_round_states_rebuild
+
+    started = time.perf_counter()
+    say = progress or (lambda line: None)
+    result = RecomputeResult()
+    everything_lock()
+    if round_id is not None:
+        round = Round.objects.select_related("campaign").get(pk=round_id)
+        jobs = [(round.campaign, round.number, [round.pk])]
+    else:
+        campaigns = Campaign.objects.all() if campaign_id is None else Campaign.objects.filter(pk=campaign_id)
+        jobs = [(c, 1, list(c.rounds.values_list("id", flat=True))) for c in campaigns.order_by("pk")]
+    if states:
+        t0 = time.perf_counter()
+        if campaign_id is None and round_id is None:
+            result.states = household_round_states_rebuild()
+        else:
+            result.states = sum(household_round_states_rebuild(round_id=r) for _, _, ids in jobs for r in ids)
+        result.timings["states"] = time.perf_counter() - t0
+        say(f"住户本轮状态 household round states: {result.states:,} ({result.timings['states']:.1f} s)")
+    groups = key_groups_current()
+    for campaign, from_number, _ in jobs:
+        scopes = campaign_scopes(campaign=campaign, from_number=from_number)
+        t0 = time.perf_counter()
+        statements.scope_delete(scopes=scopes, cells=None)
+        result.timings["delete"] = result.timings.get("delete", 0.0) + time.perf_counter() - t0
+        for scope in scopes:
+            t0 = time.perf_counter()
+            statements.scope_insert(scope=scope, groups=groups, cells=None, timings=result.timings)
+            label = f"第{_number(scope)}轮 round {_number(scope)}" if scope.round_id else "整个行动 whole campaign"
+            say(f"{campaign.name} · {label}: {time.perf_counter() - t0:.1f} s")
+            result.scopes += 1
+        result.campaigns += 1
+    result.seconds = time.perf_counter() - started
+    say(f"完成 done: {result.campaigns} 个行动 campaigns, {result.scopes} 组数据 scopes, {result.seconds:.1f} s")
+    return result
+
+
+def _number(scope: Scope) -> int:
+    return Round.objects.filter(pk=scope.round_id).values_list("number", flat=True).first() or 0
+
+
+def coverage_round_schedule(*, round: Round) -> None:
+    """After commit, compute a new round's figures (its list of households exists from the start)."""
+    from server.coverage.tasks import coverage_recompute as task
+
+    transaction.on_commit(lambda r=round.pk: task.delay(round_id=r, states=False))

@@ -1,0 +1,227 @@
+"""The SQL that fills the coverage tables: one set of statements for a few cells (after a push) and for all cells
+(the full recompute), so the two cannot drift apart.
+
+Every statement starts from `targets`: the households a scope must visit, one row each, with their state in that
+scope. For a round that is campaigns.selectors.round_households (occupied households under the campaign's areas,
+minus those settled in an earlier round), joined with the round's household round state. For the campaign as a
+whole it is round 1's list (every occupied household under the campaign's areas) joined with the states of all
+rounds folded together: reached if any round reached it, the outcome of the latest round that visited it, visits
+and flags summed. Households outside every grid cell are not counted (no cell row can hold them; visits need a
+cell anyway). Portable SQL: PostgreSQL and SQLite >= 3.25 (window functions); the only vendor-specific parts are
+the day and time expressions of server/visits/timing.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils import timezone
+
+from server.registry.models import ELDERLY_AGE
+from server.visits.timing import local_day_sql, visit_time_sql
+
+_FLAGGED = "(CASE WHEN v.flag_far OR v.flag_inaccurate OR v.flag_mock OR v.flag_clock THEN 1 ELSE 0 END)"
+_UNCORRECTED = "NOT EXISTS (SELECT 1 FROM visits_visit c WHERE c.corrects_id = v.id)"
+TABLES = ["coverage_cellcoverage", "coverage_cellkeygroupcoverage", "coverage_celldaycoverage",
+          "coverage_cellworkercoverage", "coverage_cellworkerday"]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one set of rows describes: a round, or (round_id None) the campaign as a whole."""
+
+    campaign_id: int
+    round_id: int | None
+    round_ids: tuple[int, ...]  # rounds whose states and visits count
+    earlier_round_ids: tuple[int, ...]  # rounds whose settled households are not on this round's list
+    area_paths: tuple[str, ...]  # the campaign's areas
+    reference_year: int  # residents aged ELDERLY_AGE or more in this year are elderly (the campaign's start year)
+
+
+@dataclass(frozen=True)
+class KeyGroups:
+    tagged_ids: tuple[int, ...]  # groups given by hand (registry_resident_key_groups)
+    elderly_id: int | None  # the derived group, from the birth year
+
+
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _targets(scope: Scope, cells: list[int] | None) -> tuple[str, list]:
+    """The `targets` CTE (household_id, cell_id, reached, attempted, excluded, code, reached_at, visits, flagged,
+    app) and its parameters."""
+    params: list = []
+    cell_filter = ""
+    if cells is not None:
+        cell_filter = f"AND h.cell_id IN ({_marks(cells)})"
+    if scope.area_paths:
+        area = " OR ".join(["a.path LIKE %s"] * len(scope.area_paths))
+        area_params = [f"{p}%" for p in scope.area_paths]
+    else:
+        area, area_params = "1 = 0", []
+    if scope.round_id is not None:
+        state = "LEFT JOIN visits_householdroundstate s ON s.round_id = %s AND s.household_id = h.id"
+        state_params = [scope.round_id]
+        reached, app = "CASE WHEN s.reached THEN 1 ELSE 0 END", "CASE WHEN s.app_installed THEN 1 ELSE 0 END"
+    else:
+        # All rounds folded: the window numbers each household's states from the latest round down.
+        state_cells = f"AND s.household_id IN (SELECT id FROM registry_household WHERE cell_id IN ({_marks(cells)}))" \
+            if cells is not None else ""
+        state = f"""LEFT JOIN (
+    SELECT household_id, MAX(reached) AS reached, MIN(reached_at) AS reached_at, SUM(visits) AS visits,
+      SUM(flagged) AS flagged, MAX(app) AS app, MAX(CASE WHEN k = 1 THEN outcome_id END) AS outcome_id
+    FROM (SELECT s.household_id, CASE WHEN s.reached THEN 1 ELSE 0 END AS reached, s.reached_at, s.visits, s.flagged,
+            CASE WHEN s.app_installed THEN 1 ELSE 0 END AS app, s.outcome_id,
+            ROW_NUMBER() OVER (PARTITION BY s.household_id ORDER BY rr.number DESC) AS k
+          FROM visits_householdroundstate s JOIN campaigns_round rr ON rr.id = s.round_id
+          WHERE s.round_id IN ({_marks(scope.round_ids)}) {state_cells}) f
+    GROUP BY household_id) s ON s.household_id = h.id"""
+        state_params = [*scope.round_ids, *(cells or [])]
+        reached, app = "COALESCE(s.reached, 0)", "COALESCE(s.app, 0)"
+    settled = ""
+    if scope.earlier_round_ids:
+        settled = (f"AND NOT EXISTS (SELECT 1 FROM visits_householdroundstate e WHERE e.household_id = h.id "
+                   f"AND e.round_id IN ({_marks(scope.earlier_round_ids)}) AND e.settled)")
+    sql = f"""targets AS (
+  SELECT h.id AS household_id, h.cell_id AS cell_id, {reached} AS reached,
+    CASE WHEN s.visits > 0 THEN 1 ELSE 0 END AS attempted,
+    CASE WHEN {reached} = 1 THEN 0 WHEN o.excluded THEN 1 ELSE 0 END AS excluded,
+    o.code AS code, s.reached_at AS reached_at, COALESCE(s.visits, 0) AS visits, COALESCE(s.flagged, 0) AS flagged,
+    {app} AS app
+  FROM registry_household h
+  {state}
+  LEFT JOIN campaigns_outcomecode o ON o.id = s.outcome_id
+  WHERE h.status = 'occupied' AND h.cell_id IS NOT NULL {cell_filter}
+    AND h.community_id IN (SELECT a.id FROM territory_area a WHERE {area})
+    {settled}
+)"""
+    params = [*state_params, *(cells or []), *area_params, *scope.earlier_round_ids]
+    return sql, params
+
+
+def _key(scope: Scope) -> list:
+    return [scope.campaign_id, scope.round_id]
+
+
+def _cell_figures(scope: Scope, groups: KeyGroups) -> tuple[str, list]:
+    return (
+        "INSERT INTO coverage_cellcoverage (campaign_id, round_id, cell_id, to_visit, attempted, reached, nobody_home, "
+        "refused, excluded, vacant, app_installs, visits, flagged_visits, updated_at) "
+        "SELECT %s, %s, cell_id, COUNT(*), SUM(attempted), SUM(reached), "
+        "SUM(CASE WHEN reached = 0 AND code = 'nobody_home' THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN reached = 0 AND code = 'refused' THEN 1 ELSE 0 END), SUM(excluded), "
+        "SUM(CASE WHEN excluded = 1 AND code = 'vacant' THEN 1 ELSE 0 END), SUM(app), SUM(visits), SUM(flagged), %s "
+        "FROM targets GROUP BY cell_id",
+        [*_key(scope), timezone.now()],
+    )
+
+
+def _key_group_figures(scope: Scope, groups: KeyGroups) -> tuple[str, list] | None:
+    branches, params = [], []
+    if groups.tagged_ids:
+        branches.append(
+            "SELECT t.cell_id, g.keygroup_id AS key_group_id, t.reached FROM targets t "
+            "JOIN registry_resident p ON p.household_id = t.household_id "
+            "JOIN registry_resident_key_groups g ON g.resident_id = p.id "
+            f"WHERE t.excluded = 0 AND g.keygroup_id IN ({_marks(groups.tagged_ids)})")
+        params += groups.tagged_ids
+    if groups.elderly_id is not None:
+        branches.append(
+            "SELECT t.cell_id, %s AS key_group_id, t.reached FROM targets t "
+            "JOIN registry_resident p ON p.household_id = t.household_id WHERE t.excluded = 0 AND p.birth_year <= %s")
+        params += [groups.elderly_id, scope.reference_year - ELDERLY_AGE]
+    if not branches:
+        return None
+    return (
+        "INSERT INTO coverage_cellkeygroupcoverage (campaign_id, round_id, cell_id, key_group_id, residents, reached) "
+        f"SELECT %s, %s, cell_id, key_group_id, COUNT(*), SUM(reached) FROM ({' UNION ALL '.join(branches)}) m "
+        "GROUP BY cell_id, key_group_id",
+        [*_key(scope), *params],
+    )
+
+
+def _day_figures(scope: Scope, groups: KeyGroups) -> tuple[str, list]:
+    return (
+        "INSERT INTO coverage_celldaycoverage (campaign_id, round_id, cell_id, day, reached_new) "
+        f"SELECT %s, %s, cell_id, {local_day_sql('reached_at')}, COUNT(*) FROM targets "
+        "WHERE reached = 1 AND reached_at IS NOT NULL GROUP BY 3, 4",
+        _key(scope),
+    )
+
+
+def _visits_of(scope: Scope) -> tuple[str, list]:
+    """The scope's uncorrected visits to its households to visit (joined to `targets` as t)."""
+    return (
+        "FROM targets t JOIN visits_visit v ON v.household_id = t.household_id "
+        "JOIN campaigns_round r ON r.id = v.round_id JOIN campaigns_outcomecode o ON o.id = v.outcome_id "
+        f"WHERE t.attempted = 1 AND v.round_id IN ({_marks(scope.round_ids)}) AND {_UNCORRECTED}",
+        list(scope.round_ids),
+    )
+
+
+def _worker_figures(scope: Scope, groups: KeyGroups) -> tuple[str, list]:
+    source, params = _visits_of(scope)
+    return (
+        "INSERT INTO coverage_cellworkercoverage (campaign_id, round_id, cell_id, worker_id, visits, "
+        "households_attempted, households_reached, app_installs, flagged_visits) "
+        "SELECT %s, %s, t.cell_id, v.worker_id, COUNT(*), COUNT(DISTINCT v.household_id), "
+        "COUNT(DISTINCT CASE WHEN o.reached THEN v.household_id END), "
+        f"COUNT(DISTINCT CASE WHEN v.app_installed THEN v.household_id END), SUM({_FLAGGED}) "
+        f"{source} "
+        "GROUP BY t.cell_id, v.worker_id",
+        [*_key(scope), *params],
+    )
+
+
+def _worker_day_figures(scope: Scope, groups: KeyGroups) -> tuple[str, list]:
+    source, params = _visits_of(scope)
+    day = local_day_sql(visit_time_sql(visit="v", round="r"))
+    return (
+        "INSERT INTO coverage_cellworkerday (campaign_id, round_id, cell_id, worker_id, day, visits, flagged_visits) "
+        f"SELECT %s, %s, t.cell_id, v.worker_id, {day}, COUNT(*), SUM({_FLAGGED}) {source} GROUP BY 3, 4, 5",
+        [*_key(scope), *params],
+    )
+
+
+_BUILDERS = [_cell_figures, _key_group_figures, _day_figures, _worker_figures, _worker_day_figures]
+
+
+def scope_delete(*, scopes: list[Scope], cells: list[int] | None) -> None:
+    """Remove the rows of these scopes (of these cells, or of all cells)."""
+    if not scopes:
+        return
+    rounds = [s.round_id for s in scopes if s.round_id is not None]
+    campaigns = sorted({s.campaign_id for s in scopes if s.round_id is None})
+    parts, params = [], []
+    if rounds:
+        parts.append(f"round_id IN ({_marks(rounds)})")
+        params += rounds
+    if campaigns:
+        parts.append(f"(round_id IS NULL AND campaign_id IN ({_marks(campaigns)}))")
+        params += campaigns
+    where = " OR ".join(parts)
+    if cells is not None:
+        where = f"({where}) AND cell_id IN ({_marks(cells)})"
+        params += cells
+    with connection.cursor() as cursor:
+        for table in TABLES:
+            cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
+
+
+def scope_insert(*, scope: Scope, groups: KeyGroups, cells: list[int] | None, timings: dict | None = None) -> None:
+    """Compute and insert the rows of one scope (for these cells, or for all cells). Rows must be deleted first."""
+    import time
+
+    targets, target_params = _targets(scope, cells)
+    with connection.cursor() as cursor:
+        for build in _BUILDERS:
+            statement = build(scope, groups)
+            if statement is None:
+                continue
+            sql, params = statement
+            started = time.perf_counter()
+            cursor.execute(f"WITH {targets} {sql}", [*target_params, *params])
+            if timings is not None:
+                timings[build.__name__] = timings.get(build.__name__, 0.0) + time.perf_counter() - started

@@ -1,0 +1,35 @@
+"""Locks that serialise the refreshes derived from visits (household round states, coverage aggregates).
+
+A refresh recomputes rows from the committed visits. Two refreshes of the same cells running at once could each
+miss the other's visits and the slower one would write older figures last. On PostgreSQL each refresh therefore
+takes a transaction-level advisory lock per grid cell (in id order, so two refreshes never deadlock) plus a shared
+lock that a full recompute takes exclusively. Each statement that follows sees every visit committed before the
+lock was granted. SQLite allows one writer at a time anyway: nothing to do there.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+LOCK_CLASS = 0x51A0  # first key of pg_advisory_xact_lock(int, int); the second is 0 (everything) or a cell id
+_EVERYTHING = 0
+
+
+def cells_lock(*, cell_ids) -> None:
+    """Lock these cells for a refresh (and keep a full recompute out) until the transaction ends."""
+    if connection.vendor != "postgresql":
+        return
+    ids = sorted({int(c) for c in cell_ids if c is not None})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [LOCK_CLASS, _EVERYTHING])
+        if ids:
+            # unnest hands the sorted ids over in array order: the locks are taken in id order, in one round trip
+            cursor.execute("SELECT count(pg_advisory_xact_lock(%s, c)) FROM unnest(%s::int[]) AS c", [LOCK_CLASS, ids])
+
+
+def everything_lock() -> None:
+    """Wait for running refreshes and keep new ones out until the transaction ends (a full recompute)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, _EVERYTHING])
