@@ -6,6 +6,7 @@
 (d) single-visit pushes from 8 concurrent clients: requests/s and p95 latency
 
 Usage: .venv/bin/python bench/sync.py [--households 100000] [--db qm_sync_bench] [--batches 8] [--single 150]
+                                     [--celery-workers 2]   # Redis broker + workers instead of inline refreshes
 Uses (and creates) its own throwaway database; seeds it with `seed_demo` if it is empty. Last line: one JSON object.
 """
 
@@ -154,6 +155,10 @@ def main() -> None:
     ap.add_argument("--single", type=int, default=150, help="single-visit requests per client")
     ap.add_argument("--trigger-rows", type=int, default=200_000,
                     help="households inserted to measure the change_seq trigger overhead (0: skip)")
+    ap.add_argument("--celery-workers", type=int, default=0,
+                    help="0: coverage inputs refreshed inline in the request (no broker); N: a Redis broker and N "
+                         "Celery worker processes, as in production, and the time until coverage has caught up")
+    ap.add_argument("--broker", default="redis://127.0.0.1:6379/9")
     args = ap.parse_args()
 
     url = ensure_db(args.pg, args.db)
@@ -165,6 +170,16 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     info = setup(args.households)
     base = f"http://127.0.0.1:{args.port}"
+    load_start = os.getloadavg()
+    workers = []
+    if args.celery_workers:
+        import redis
+
+        redis.Redis.from_url(args.broker).flushdb()
+        env = {**env, "CELERY_BROKER_URL": args.broker, "CELERY_TASK_ALWAYS_EAGER": "0"}
+        workers = [subprocess.Popen(
+            [str(Path(PY).parent / "celery"), "-A", "server", "worker", "--pool", "solo", "-l", "WARNING",
+             "-n", f"bench{i}@%h"], cwd=ROOT, env=env) for i in range(args.celery_workers)]
     server = subprocess.Popen(
         [str(Path(PY).parent / "gunicorn"), "server.wsgi", "-w", "4", "-b", f"127.0.0.1:{args.port}",
          "--log-level", "error", "--timeout", "120"], cwd=ROOT, env=env)
@@ -205,6 +220,8 @@ def main() -> None:
         result["push_errors"] = len(bad)
         if bad:
             print("push errors:", bad[:3], file=sys.stderr)
+        result["coverage_mode"] = f"celery x{args.celery_workers}" if args.celery_workers else "inline"
+        result["coverage_caught_up_s"] = round(caught_up(url, rid), 2)  # after the last push was answered
 
         # (c) the floor: raw INSERT ... ON CONFLICT DO NOTHING, same rows, 4 connections, 500 a statement
         result.update(raw_floor(url, args, rid, hh, n_a))
@@ -245,11 +262,31 @@ def main() -> None:
         result["single_p50_ms"] = round(statistics.median(lat), 1)
         result["single_errors"] = len(errs)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for proc in [server, *workers]:
+            proc.terminate()
+        for proc in [server, *workers]:
+            proc.wait(timeout=60)
+    result["load_avg_start_end"] = [round(load_start[0], 2), round(os.getloadavg()[0], 2)]
     if args.trigger_rows:
         result.update(trigger_overhead(url, args.trigger_rows))
     print(json.dumps(result))
+
+
+def caught_up(url: str, round_id: int, timeout: float = 300) -> float:
+    """Seconds until every visited household of the round has its state row (what coverage aggregates)."""
+    import psycopg
+
+    t = time.perf_counter()
+    with psycopg.connect(url.replace("postgis://", "postgresql://"), autocommit=True) as conn:
+        while time.perf_counter() - t < timeout:
+            visited, states = conn.execute(
+                "SELECT (SELECT count(DISTINCT household_id) FROM visits_visit WHERE round_id = %s), "
+                "(SELECT count(*) FROM visits_householdroundstate WHERE round_id = %s)", [round_id, round_id]
+            ).fetchone()
+            if states >= visited:
+                return time.perf_counter() - t
+            time.sleep(0.05)
+    raise RuntimeError("coverage did not catch up")
 
 
 def trigger_overhead(url: str, rows: int, pairs: int = 3) -> dict:
