@@ -11,6 +11,7 @@ from pathlib import Path
 from django.db import transaction
 from tqdm import tqdm
 
+from server.common.sql import tables_analyze
 from server.registry.importing.columns import COLUMNS, header_map
 from server.registry.importing.reading import register_file_open
 from server.registry.importing.report import ImportResult, report_default_path, report_write
@@ -142,6 +143,8 @@ def households_import(
     finally:
         source.close()
     result.written = not dry_run and not (strict and result.errors)
+    if result.written:
+        tables_analyze(["registry_household", "registry_resident", "registry_resident_key_groups"])
     if report_path is not None or result.problems:
         target = Path(report_path) if report_path is not None else report_default_path(source=source.path)
         result.report_path = report_write(path=target, problems=result.problems)

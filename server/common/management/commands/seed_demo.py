@@ -17,6 +17,7 @@ from server.common.demo.generate import (
     demo_city_seed,
     summary_lines,
 )
+from server.common.sql import tables_analyze
 
 
 class Command(BaseCommand):
@@ -61,6 +62,9 @@ class Command(BaseCommand):
                     f"与现有数据冲突 / Conflicts with existing data ({exc}). Codes 3411… or demo-* names are taken; "
                     "use a fresh database."
                 ) from exc
+        tables_analyze(["territory_area", "territory_gridcell", "registry_household", "registry_resident",
+                        "registry_resident_key_groups", "registry_keyplace", "campaigns_cellassignment",
+                        "visits_visit", "visits_householdroundstate"])
         for line in summary_lines(summary):
             self.stdout.write(line)
 
