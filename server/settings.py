@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "server.planner",
     "server.sync",
     "server.coverage",
+    "server.reports",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +189,9 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_UR
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Reports (docs/reports.md): how long report files are kept (days) before the nightly prune drops them.
+QIAOMEN_REPORTS_KEEP_DAYS = int(os.environ.get("QIAOMEN_REPORTS_KEEP_DAYS", "30"))
+QIAOMEN_REPORTS_WEEKLY_KEEP_DAYS = int(os.environ.get("QIAOMEN_REPORTS_WEEKLY_KEEP_DAYS", "730"))
 
 # Territory of the deployment: coordinates outside this box are refused at import (lon_min, lat_min, lon_max, lat_max).
 QIAOMEN_CITY_BBOX = tuple(
@@ -220,3 +224,7 @@ CELERY_BEAT_SCHEDULE = {
     "coverage-recompute-nightly": {"task": "coverage.coverage_recompute", "schedule": crontab(hour=3, minute=15),
                                    "options": {"expires": 3600}},
 }
+# Reports (docs/reports.md): the weekly township reports on Monday mornings, expired report files dropped nightly.
+CELERY_BEAT_SCHEDULE["reports-weekly"] = {
+    "task": "reports.reports_weekly_create", "schedule": crontab(day_of_week="mon", hour=6, minute=0)}
+CELERY_BEAT_SCHEDULE["reports-prune"] = {"task": "reports.reports_prune", "schedule": crontab(hour=3, minute=45)}

@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("plan/", include("server.planner.urls")),
+    path("reports/", include("server.reports.page_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
@@ -21,4 +22,5 @@ urlpatterns = [
     path("api/v1/", include("server.campaigns.urls")),
     path("api/v1/", include("server.coverage.urls")),
     path("api/v1/", include("server.sync.urls")),
+    path("api/v1/", include("server.reports.urls")),
 ]

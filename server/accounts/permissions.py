@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.accounts import scoping
-from server.accounts.models import Role, User
+from server.accounts.models import AREA_ROLES, Role, User
 from server.registry.models import Household, Resident
 
 # Roles whose work needs a resident's full phone number (urgent face-to-face contact).
@@ -40,3 +40,20 @@ def can_import_households(user: User) -> bool:
 
 def can_edit_territory(user: User) -> bool:
     return user.is_authenticated and (user.is_superuser or user.role in TERRITORY_EDIT_ROLES)
+
+
+def can_request_reports(user: User) -> bool:
+    """Reports are for area roles (field roles see only their cells)."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return bool(user.is_superuser or user.role in AREA_ROLES)
+
+
+def can_request_report(user: User, area) -> bool:
+    """A report of an area inside the user's territory."""
+    return can_request_reports(user) and scoping.areas_visible(user).filter(pk=area.pk).exists()
+
+
+def can_view_report(user: User, report) -> bool:
+    """Whoever may ask for a report of its area may see and download it (weekly ones included)."""
+    return can_request_report(user, report.area)

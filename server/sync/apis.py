@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from server.common.errors import DomainError
 from server.sync import serializers as s
-from server.sync import services
+from server.sync import services, validation
 from server.sync.models import Device
 
 TAG = ["sync"]
@@ -92,10 +92,10 @@ class SyncPushApi(APIView):
         if length > limit:
             raise BatchTooLarge("body_too_large", f"提交内容超过 {limit // 1048576} MB，请分批提交",
                                 f"The body is over {limit // 1048576} MB: send smaller batches")
-        data = s.PushInputSerializer(data=request.data)
-        if not data.is_valid():
-            raise _invalid(data.errors)
-        batch = data.validated_data
+        try:
+            batch = validation.push_batch_validate(request.data)
+        except validation.BatchInvalid as exc:
+            raise _invalid(exc.errors) from None
         items = sum(len(batch[k]) for k in ("visits", "household_reports", "claims"))
         if items > settings.QIAOMEN_SYNC_MAX_ITEMS:
             raise DomainError("batch_too_large", f"每批最多 {settings.QIAOMEN_SYNC_MAX_ITEMS} 条，请分批提交",

@@ -7,6 +7,8 @@ from rest_framework import serializers
 
 from server.sync.models import HouseholdReportKind
 
+MAX_ID = 2**63 - 1  # database ids are 64-bit: a larger number is a 400, not a database error
+
 
 class DeviceAuthInputSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
@@ -49,8 +51,8 @@ class PullOutputSerializer(serializers.Serializer):
 
 class VisitInputSerializer(serializers.Serializer):
     id = serializers.UUIDField(help_text="手机生成的 UUID made on the phone")
-    household = serializers.IntegerField(min_value=1)
-    round = serializers.IntegerField(min_value=1)
+    household = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    round = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     outcome = serializers.CharField(max_length=32)
     captured_at = serializers.DateTimeField(help_text="设备时间 device time, ISO 8601")
     lat = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True, default=None)
@@ -77,9 +79,9 @@ class VisitInputSerializer(serializers.Serializer):
 class HouseholdReportInputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=HouseholdReportKind.choices)
-    household = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
-    round = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
-    cell = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    household = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None)
+    round = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None)
+    cell = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None)
     captured_at = serializers.DateTimeField()
     lat = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True, default=None)
     lon = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True, default=None)
@@ -116,15 +118,20 @@ class HouseholdReportInputSerializer(serializers.Serializer):
 
 class OfflineClaimInputSerializer(serializers.Serializer):
     id = serializers.UUIDField(help_text="手机生成的 UUID (for matching the result)")
-    round = serializers.IntegerField(min_value=1)
-    cell = serializers.IntegerField(min_value=1)
+    round = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    cell = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     claimed_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
-class PushInputSerializer(serializers.Serializer):
-    visits = VisitInputSerializer(many=True, required=False, default=list)
+class PushRestInputSerializer(serializers.Serializer):
+    """The household reports and claims of a push (its visits go through sync.validation's fast path first)."""
+
     household_reports = HouseholdReportInputSerializer(many=True, required=False, default=list)
     claims = OfflineClaimInputSerializer(many=True, required=False, default=list)
+
+
+class PushInputSerializer(PushRestInputSerializer):
+    visits = VisitInputSerializer(many=True, required=False, default=list)
 
 
 class PushResultSerializer(serializers.Serializer):

@@ -231,13 +231,12 @@ def sync_push(*, device: Device, visits: list[dict], household_reports: list[dic
     user = device.user
     claim_results = [_claim(user=user, item=c, language=language) for c in claims]
     results = []
-    items = [VisitInput(**{**v, "id": str(v["id"]), "corrects": str(v["corrects"]) if v.get("corrects") else None})
-             for v in visits]
+    items = [VisitInput(**v) for v in visits]
     for r in visits_record(user=user, items=items, device_id=device.device_id, language=language, now=now):
-        extra = {}
-        if r.visit is not None:
-            extra["flags"] = [f for f in ("far", "inaccurate", "mock", "clock") if getattr(r.visit, f"flag_{f}")]
-        results.append(_result("visit", r.id, r.status, r.code, r.message, **extra))
+        if r.status == "accepted":
+            results.append(_result("visit", r.id, r.status, r.code, r.message, flags=list(r.flags)))
+        else:
+            results.append(_result("visit", r.id, r.status, r.code, r.message))
     results += _household_reports(device=device, items=household_reports, language=language, now=now)
     results += claim_results
     return results

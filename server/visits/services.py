@@ -13,15 +13,15 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.gis.geos import Point
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from server.accounts import scoping
 from server.accounts.models import AREA_ROLES, User
-from server.campaigns.models import CellAssignment, OutcomeCode, Round, RoundStatus
-from server.registry.models import Household
-from server.visits.models import Visit, VisitSource
+from server.campaigns.models import CellAssignment, RoundStatus
+from server.common.sql import in_ids, uuid_from_db
+from server.visits.models import VisitSource
+from server.visits.writing import VisitRow, visit_rows_insert
 
 GPS_FAR_M = float(getattr(settings, "QIAOMEN_GPS_FAR_M", 150))
 GPS_ACCURACY_M = float(getattr(settings, "QIAOMEN_GPS_ACCURACY_M", 100))
@@ -54,7 +54,7 @@ def message(code: str, language: str = "zh-hans") -> str:
 class VisitInput:
     """A visit as it arrives (from the phone, a paper sheet or a form), before checks."""
 
-    id: str
+    id: str | uuid.UUID
     household: int
     round: int
     outcome: str
@@ -71,7 +71,7 @@ class VisitInput:
     residents_met: int = 0
     key_groups_met: list[str] = field(default_factory=list)
     risk_note: str = ""
-    corrects: str | None = None
+    corrects: str | uuid.UUID | None = None
 
 
 @dataclass
@@ -80,7 +80,7 @@ class VisitResult:
     status: str  # accepted | duplicate | rejected
     code: str
     message: str
-    visit: Visit | None = None
+    flags: tuple[str, ...] = ()  # accepted visits: far, inaccurate, mock, clock (flagged, still accepted)
 
 
 def _parse_time(value) -> dt.datetime | None:
@@ -105,56 +105,117 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 
 class _Context:
-    """Per-batch caches so a batch of 500 visits costs a handful of queries, not thousands."""
+    """Per-batch look-ups in plain SQL, so a batch costs the same handful of queries whether it holds 1 visit or
+    500 (and a single-visit push stays cheap)."""
 
-    def __init__(self, user: User):
+    def __init__(self, user: User, items: list[VisitInput], keys: list[uuid.UUID | None]):
         self.user = user
-        self.rounds: dict[int, Round | None] = {}
-        self.held: dict[int, set[int]] = {}
-        self.outcomes: dict[int, dict[str, OutcomeCode]] = {}
-        self.planner_cells: set[int] | None = None
+        valid = [k for k in keys if k is not None]
+        self.known = _existing_ids(valid)
+        household_ids = {i.household for i in items if _db_int(i.household)}
+        self.households = _households(household_ids)  # id → (cell id, lon, lat)
+        self.rounds = _rounds({i.round for i in items if _db_int(i.round)})  # id → (status, campaign id)
+        self.outcomes = _outcome_ids({c for _, c in self.rounds.values()})  # (campaign, code) → id
+        targets = {k for k in (_uuid_or_none(i.corrects) for i in items if i.corrects) if k is not None}
+        self.corrected = _correction_targets(targets)  # id → (household, round, already corrected)
+        self._cells = {h[0] for h in self.households.values() if h[0] is not None}
+        self._held: dict[int, set[int]] = {}
 
-    def round(self, round_id: int) -> Round | None:
-        if round_id not in self.rounds:
-            self.rounds[round_id] = Round.objects.filter(pk=round_id).first()
-        return self.rounds[round_id]
-
-    def held_cells(self, round: Round) -> set[int]:
-        if round.pk not in self.held:
-            from django.db.models import Q
-
-            held = CellAssignment.objects.filter(Q(worker=self.user) | Q(team__members=self.user), round=round)
-            cells = set(held.values_list("cell_id", flat=True))
-            if self.user.role in AREA_ROLES or self.user.is_superuser:
-                # Planners may record visits (from paper sheets) in any assigned cell of their territory.
-                assigned = CellAssignment.objects.filter(round=round).values("cell_id")
-                cells |= set(scoping.grid_cells_visible(self.user).filter(id__in=assigned).values_list("id", flat=True))
-            self.held[round.pk] = cells
-        return self.held[round.pk]
-
-    def outcome(self, round: Round, code: str) -> OutcomeCode | None:
-        if round.campaign_id not in self.outcomes:
-            codes = OutcomeCode.objects.filter(campaign_id=round.campaign_id)
-            self.outcomes[round.campaign_id] = {o.code: o for o in codes}
-        return self.outcomes[round.campaign_id].get(code)
+    def held_cells(self, round_id: int) -> set[int]:
+        """The batch's cells that the user may record visits in for this round."""
+        if round_id not in self._held:
+            self._held[round_id] = _held_cells(self.user, round_id, self._cells)
+        return self._held[round_id]
 
 
-def _check(item: VisitInput, ctx: _Context, households: dict[int, Household], now: dt.datetime, source: str,
-           device_id: str) -> tuple[str, Visit | None]:
-    round = ctx.round(item.round)
+def _db_int(value) -> bool:
+    return type(value) is int and 0 < value < 2**63
+
+
+def _rounds(ids: set[int]) -> dict[int, tuple[str, int]]:
+    if not ids:
+        return {}
+    where, params = in_ids("id", ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, status, campaign_id FROM campaigns_round WHERE {where}", params)
+        return {r[0]: (r[1], r[2]) for r in cursor.fetchall()}
+
+
+def _outcome_ids(campaigns: set[int]) -> dict[tuple[int, str], int]:
+    if not campaigns:
+        return {}
+    where, params = in_ids("campaign_id", campaigns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT campaign_id, code, id FROM campaigns_outcomecode WHERE {where}", params)
+        return {(r[0], r[1]): r[2] for r in cursor.fetchall()}
+
+
+def _held_cells(user: User, round_id: int, cells: set[int]) -> set[int]:
+    if not cells:
+        return set()
+    where, params = in_ids("a.cell_id", cells)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT a.cell_id FROM campaigns_cellassignment a WHERE a.round_id = %s AND {where} AND "
+            "(a.worker_id = %s OR a.team_id IN (SELECT m.team_id FROM accounts_team_members m WHERE m.user_id = %s))",
+            [round_id, *params, user.pk, user.pk])
+        held = {r[0] for r in cursor.fetchall()}
+    if user.role in AREA_ROLES or user.is_superuser:
+        # Planners may record visits (from paper sheets) in any assigned cell of their territory.
+        assigned = CellAssignment.objects.filter(round_id=round_id, cell_id__in=cells).values("cell_id")
+        held |= set(scoping.grid_cells_visible(user).filter(id__in=assigned).values_list("id", flat=True))
+    return held
+
+
+def _existing_ids(ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    if not ids:
+        return set()
+    where, params = in_ids("id", ids, "uuid")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM visits_visit WHERE {where}", params)
+        return {uuid_from_db(r[0]) for r in cursor.fetchall()}
+
+
+def _households(ids: set[int]) -> dict[int, tuple[int | None, float, float]]:
+    if not ids:
+        return {}
+    where, params = in_ids("id", ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, cell_id, ST_X(location), ST_Y(location) FROM registry_household WHERE {where}",
+                       params)
+        return {r[0]: (r[1], r[2], r[3]) for r in cursor.fetchall()}
+
+
+def _correction_targets(ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int, bool]]:
+    if not ids:
+        return {}
+    where, params = in_ids("v.id", ids, "uuid")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT v.id, v.household_id, v.round_id, "
+            f"EXISTS (SELECT 1 FROM visits_visit c WHERE c.corrects_id = v.id) FROM visits_visit v WHERE {where}",
+            params)
+        return {uuid_from_db(r[0]): (r[1], r[2], bool(r[3])) for r in cursor.fetchall()}
+
+
+def _check(item: VisitInput, key: uuid.UUID, ctx: _Context, batch: dict[uuid.UUID, VisitRow],
+           correcting: set[uuid.UUID], now: dt.datetime, source: str, device_id: str) -> tuple[str, VisitRow | None]:
+    round = ctx.rounds.get(item.round) if type(item.round) is int else None
     if round is None:
         return "unknown_round", None
-    if round.status == RoundStatus.CLOSED:
+    status, campaign_id = round
+    if status == RoundStatus.CLOSED:
         return "round_closed", None
-    if round.status != RoundStatus.OPEN:
+    if status != RoundStatus.OPEN:
         return "round_not_open", None
-    household = households.get(item.household)
+    household = ctx.households.get(item.household) if type(item.household) is int else None
     if household is None:
         return "unknown_household", None
-    if household.cell_id is None or household.cell_id not in ctx.held_cells(round):
+    cell_id, hx, hy = household
+    if cell_id is None or cell_id not in ctx.held_cells(item.round):
         return "not_assigned", None
-    outcome = ctx.outcome(round, item.outcome)
-    if outcome is None:
+    outcome_id = ctx.outcomes.get((campaign_id, item.outcome))
+    if outcome_id is None:
         return "invalid_outcome", None
     try:
         captured_at = _parse_time(item.captured_at)
@@ -163,45 +224,52 @@ def _check(item: VisitInput, ctx: _Context, households: dict[int, Household], no
         return "bad_time", None
     if captured_at is None:
         return "bad_time", None
-    location = None
+    lon = lat = None
     if item.lat is not None and item.lon is not None:
-        if not (-90 <= item.lat <= 90 and -180 <= item.lon <= 180):
+        lat, lon = float(item.lat), float(item.lon)
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             return "bad_coordinates", None
-        location = Point(item.lon, item.lat, srid=4326)
     corrects = None
     if item.corrects:
-        corrects = Visit.objects.filter(pk=item.corrects).select_related("corrected_by").first() \
-            if _is_uuid(item.corrects) else None
-        if corrects is None or corrects.household_id != household.pk or corrects.round_id != round.pk:
+        corrects = _uuid_or_none(item.corrects)
+        # The corrected visit is stored already, or came earlier in this batch.
+        if corrects in batch:
+            earlier = batch[corrects]
+            target = (earlier.household_id, earlier.round_id, False)
+        else:
+            target = ctx.corrected.get(corrects) if corrects is not None else None
+        if target is None or target[0] != item.household or target[1] != item.round:
             return "invalid_correction", None
-        if Visit.objects.filter(corrects=corrects).exists():
+        if target[2] or corrects in correcting:
             return "already_corrected", None
-    distance = distance_m(item.lon, item.lat, household.location.x, household.location.y) if location else None
-    visit = Visit(
-        id=uuid.UUID(item.id), household=household, round=round, cell_id=household.cell_id, outcome=outcome,
-        worker=ctx.user, source=source, device_id=device_id, captured_at=captured_at, received_at=now,
-        location=location, accuracy_m=item.accuracy_m, fix_at=fix_at, provider=item.provider or "",
+    distance = distance_m(lon, lat, hx, hy) if lon is not None and hx is not None else None
+    accuracy = None if item.accuracy_m is None else float(item.accuracy_m)
+    row = VisitRow(
+        id=key, household_id=item.household, round_id=item.round, cell_id=cell_id, outcome_id=outcome_id,
+        worker_id=ctx.user.pk, source=source, device_id=device_id or "", captured_at=captured_at, received_at=now,
+        lon=lon, lat=lat, accuracy_m=accuracy, fix_at=fix_at, provider=item.provider or "",
         mock_location=bool(item.mock_location), leaflet=bool(item.leaflet), app_installed=bool(item.app_installed),
         hotline_explained=bool(item.hotline_explained), residents_met=max(0, int(item.residents_met or 0)),
-        key_groups_met=list(item.key_groups_met or []), risk_note=item.risk_note or "", corrects=corrects,
+        key_groups_met=list(item.key_groups_met or []), risk_note=item.risk_note or "", corrects_id=corrects,
         distance_m=distance,
         flag_far=distance is not None and distance > GPS_FAR_M,
-        flag_inaccurate=source == VisitSource.APP and (item.accuracy_m is None or item.accuracy_m > GPS_ACCURACY_M),
+        flag_inaccurate=source == VisitSource.APP and (accuracy is None or accuracy > GPS_ACCURACY_M),
         flag_mock=bool(item.mock_location),
         flag_clock=source == VisitSource.APP and abs(now - captured_at) > CLOCK_SKEW,
     )
-    return "accepted", visit
+    return "accepted", row
 
 
-def _is_uuid(value: str) -> bool:
+def _uuid_or_none(value) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
     try:
-        uuid.UUID(str(value))
+        return uuid.UUID(str(value))
     except ValueError:
-        return False
-    return True
+        return None
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a caller's transaction (the sync push) no savepoint is needed
 def visits_record(
     *, user: User, items: list[VisitInput], source: str = VisitSource.APP, device_id: str = "",
     language: str = "zh-hans", now: dt.datetime | None = None,
@@ -209,34 +277,49 @@ def visits_record(
     """Check and store a batch of visits in one transaction; one result per item, in order.
 
     Idempotent: an id already stored answers `duplicate` and changes nothing; a rejected item never blocks others.
+    A correction may point at a visit stored earlier or sent earlier in the same batch.
     """
     now = now or timezone.now()
-    ctx = _Context(user)
-    ids = [i.id for i in items if _is_uuid(i.id)]
-    known = set(str(v) for v in Visit.objects.filter(pk__in=ids).values_list("id", flat=True))
-    households = Household.objects.in_bulk({i.household for i in items if isinstance(i.household, int)})
-    results, to_store, seen = [], [], set()
-    for item in items:
-        if not _is_uuid(item.id):
-            results.append(VisitResult(str(item.id), "rejected", "bad_id", message("bad_id", language)))
-            continue
-        key = str(uuid.UUID(item.id))
-        if key in known or key in seen:
-            results.append(VisitResult(key, "duplicate", "duplicate", message("duplicate", language)))
-            continue
-        code, visit = _check(item, ctx, households, now, source, device_id)
-        if visit is None:
-            results.append(VisitResult(key, "rejected", code, message(code, language)))
-            continue
-        seen.add(key)
-        to_store.append(visit)
-        results.append(VisitResult(key, "accepted", "accepted", message("accepted", language), visit))
-    Visit.objects.bulk_create(to_store, batch_size=500)
+    keys = [_uuid_or_none(i.id) for i in items]
+    ctx = _Context(user, items, keys)
+    batch: dict[uuid.UUID, VisitRow] = {}
+    correcting: set[uuid.UUID] = set()
+    answers: list[tuple[str, str, VisitRow | None]] = []  # (key, code, row)
+    for item, key in zip(items, keys, strict=True):
+        if key is None:
+            answers.append((str(item.id), "bad_id", None))
+        elif key in ctx.known or key in batch:
+            answers.append((str(key), "duplicate", None))
+        else:
+            code, row = _check(item, key, ctx, batch, correcting, now, source, device_id)
+            if row is not None:
+                batch[key] = row
+                if row.corrects_id is not None:
+                    correcting.add(row.corrects_id)
+            answers.append((str(key), code, row))
+    inserted = visit_rows_insert(rows=list(batch.values()))
+    skipped = [k for k in batch if k not in inserted]
+    if skipped:
+        # Stored by a concurrent request since the look-up (a duplicate), or a second correction of one visit.
+        now_known = _existing_ids(skipped)
+        lost = {k: ("duplicate" if k in now_known else "already_corrected") for k in skipped}
+    else:
+        lost = {}
+    results = []
+    for key, code, row in answers:
+        if row is not None and row.id in lost:
+            code, row = lost[row.id], None
+        if row is not None:
+            results.append(VisitResult(key, "accepted", "accepted", message("accepted", language), row.flags))
+        else:
+            status = "duplicate" if code == "duplicate" else "rejected"
+            results.append(VisitResult(key, status, code, message(code, language)))
     # What coverage needs is kept current: after commit, the touched households' round states are refreshed.
     from server.visits.state import household_round_states_schedule
 
     touched: dict[int, set[int]] = {}
-    for v in to_store:
-        touched.setdefault(v.round_id, set()).add(v.household_id)
+    for row in batch.values():
+        if row.id in inserted:
+            touched.setdefault(row.round_id, set()).add(row.household_id)
     household_round_states_schedule(round_households=touched)
     return results

@@ -173,3 +173,24 @@ def test_household_reports_wait_for_review(mini_city, round, phone):
     h.refresh_from_db()
     assert h.status == "occupied" and h.location == Point(h.location.x, h.location.y, srid=4326)
     assert statuses(push(phone, household_reports=reports[:1])) == [("duplicate", "duplicate")]
+
+
+def test_a_correction_in_the_same_batch_as_the_visit_it_corrects(mini_city, round, phone):
+    h = mini_city.households[0]
+    first = visit(h, round, outcome="nobody_home")
+    fix = visit(h, round, outcome="reached", corrects=first["id"])
+    again = visit(h, round, outcome="refused", corrects=first["id"])
+    before = visit(h, round, outcome="refused", corrects=str(uuid.uuid4()))
+    assert statuses(push(phone, [first, fix, again, before])) == [
+        ("accepted", "accepted"), ("accepted", "accepted"), ("rejected", "already_corrected"),
+        ("rejected", "invalid_correction")]
+    state = HouseholdRoundState.objects.get(household=h, round=round)
+    assert state.reached and state.visits == 1
+    assert Visit.objects.get(pk=fix["id"]).corrects_id == uuid.UUID(first["id"])
+
+
+def test_a_correction_must_follow_its_visit_in_the_batch(mini_city, round, phone):
+    h = mini_city.households[0]
+    first = visit(h, round, outcome="nobody_home")
+    fix = visit(h, round, outcome="reached", corrects=first["id"])
+    assert statuses(push(phone, [fix, first])) == [("rejected", "invalid_correction"), ("accepted", "accepted")]
