@@ -64,8 +64,8 @@ def build_city(households: int = HOUSEHOLDS, visits: int = VISITS, progress=prin
     """Territory, register, people, campaign and visits; every step set-based SQL except the small tables."""
     from django.db import connection
     from django.utils import timezone
-
     from import_households import territory_build
+
     from server.accounts.models import Role, Team, User
     from server.campaigns import services as campaign_services
     from server.campaigns.models import Round, RoundStatus
@@ -106,7 +106,8 @@ def build_city(households: int = HOUSEHOLDS, visits: int = VISITS, progress=prin
                     "row_number() OVER (ORDER BY id) - 1 AS i, ST_XMin(geom) AS x, ST_YMin(geom) AS y "
                     "FROM territory_gridcell")
         cur.execute("ALTER TABLE bench_cell ADD worker_id bigint, ADD team_id bigint")
-        cur.execute("UPDATE bench_cell SET worker_id = (%s::bigint[])[(i / %s)::int + 1], team_id = (%s::bigint[])[(i / %s)::int + 1]",
+        cur.execute("UPDATE bench_cell SET worker_id = (%s::bigint[])[(i / %s)::int + 1], "
+                    "team_id = (%s::bigint[])[(i / %s)::int + 1]",
                     [worker_ids, CELLS_PER_WORKER, team_ids, CELLS_PER_TEAM])
         cur.execute("CREATE INDEX ON bench_cell (i)")
         for rid in (r1.pk, r2.pk):
