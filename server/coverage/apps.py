@@ -18,9 +18,9 @@ class CoverageConfig(AppConfig):
 
 
 def _states_refreshed(sender, *, round_id: int, household_ids: list[int], **kwargs) -> None:
-    from server.coverage.services import coverage_households_refresh
+    from server.coverage.services import coverage_households_queue
 
-    coverage_households_refresh(round_id=round_id, household_ids=household_ids)
+    coverage_households_queue(round_id=round_id, household_ids=household_ids)
 
 
 def _round_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:

@@ -2,9 +2,11 @@
 
 After a push commits, `visits.household_round_states_refresh` (a Celery task; inline without a broker) rewrites
 the touched households' round states and, in the same transaction and under the same cell locks, sends
-`household_round_states_refreshed`; `coverage_households_refresh` answers it by recomputing every aggregate row
-of the touched cells: for the pushed round, for the later rounds of its campaign (a household settled now leaves
-their lists) and for the campaign as a whole. `coverage_recompute` rebuilds the household round states from the
+`household_round_states_refreshed`; `coverage_households_queue` answers it by queueing the touched cells
+(`DirtyCell`), and `coverage_dirty_refresh` (right after the commit without a broker, a Celery task at most once a
+second with one) recomputes every aggregate row of the queued cells, many at a time: for the pushed round, for the
+later rounds of its campaign (a household settled now leaves their lists) and for the campaign as a whole.
+`coverage_recompute` rebuilds the household round states from the
 visits and then every aggregate row (manage.py recompute_coverage, and the nightly beat job).
 """
 
@@ -14,12 +16,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from server.campaigns.models import Campaign, Round
+from server.common.sql import in_ids
 from server.coverage import statements
 from server.coverage.statements import KeyGroups, Scope
-from server.registry.models import Household, KeyGroup
+from server.registry.models import KeyGroup
 
 DERIVED_RULES = {"elderly"}  # derived key groups the statements know how to compute
 
@@ -50,25 +54,120 @@ def campaign_scopes(*, campaign: Campaign, from_number: int = 1) -> list[Scope]:
 def coverage_cells_refresh(*, round: Round, cell_ids: list[int]) -> None:
     """Recompute every aggregate row of these cells that a change of `round`'s visits can move.
 
-    Callers hold the cells' locks (server/visits/locks.py) when visits may be arriving concurrently; the states
-    refresh does."""
+    Callers hold the refresher lock (server/coverage/locks.py) when refreshes may run concurrently."""
     cells = sorted({int(c) for c in cell_ids if c is not None})
     if not cells:
         return
     scopes = campaign_scopes(campaign=round.campaign, from_number=round.number)
     groups = key_groups_current()
+    households = statements.cell_households(cells=cells)
     statements.scope_delete(scopes=scopes, cells=cells)
     for scope in scopes:
-        statements.scope_insert(scope=scope, groups=groups, cells=cells)
+        statements.scope_insert(scope=scope, groups=groups, cells=cells, households=households)
 
 
-def coverage_households_refresh(*, round_id: int, household_ids: list[int]) -> None:
-    """Refresh the aggregates of the cells of these households (after their round states were refreshed)."""
-    round = Round.objects.select_related("campaign").filter(pk=round_id).first()
-    if round is None:
+def coverage_households_queue(*, round_id: int, household_ids: list[int]) -> None:
+    """Queue the cells of these households (whose round states were just refreshed) for a figures refresh."""
+    where, params = in_ids("id", household_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT cell_id FROM registry_household WHERE {where} AND cell_id IS NOT NULL", params)
+        cells = [r[0] for r in cursor.fetchall()]
+    coverage_cells_queue(round_id=round_id, cell_ids=cells)
+
+
+def coverage_cells_queue(*, round_id: int, cell_ids: list[int]) -> None:
+    """Queue these cells (in the caller's transaction) and make sure a refresh runs after it commits.
+
+    A cell already queued gets its `seq` bumped, so a refresher that read the older seq knows it is still behind.
+    Without a broker the refresh runs right after the commit, inline. With one, a refresh is scheduled at most once
+    a second per app process (`DIRTY_REFRESH_DELAY_S`): a push checks the flag only after its queue row committed,
+    and the refresh the flag stands for starts at least that long after it was set, so it sees the row. A beat job
+    (`coverage-dirty-refresh`, every minute) is the safety net for a lost task."""
+    cells = sorted({int(c) for c in cell_ids if c is not None})
+    if not cells:
         return
-    cells = Household.objects.filter(id__in=household_ids, cell__isnull=False).values_list("cell_id", flat=True)
-    coverage_cells_refresh(round=round, cell_ids=list(cells.distinct()))
+    source = "c FROM unnest(%s::bigint[]) AS c" if connection.vendor == "postgresql" else "value FROM json_each(%s)"
+    column, rest = source.split(" FROM ", 1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO coverage_dirtycell (round_id, cell_id, seq, queued_at) SELECT %s, {column}, 0, %s "
+            f"FROM {rest} WHERE true "  # WHERE: SQLite's rule for INSERT … SELECT … ON CONFLICT
+            "ON CONFLICT (round_id, cell_id) DO UPDATE SET seq = coverage_dirtycell.seq + 1",
+            [round_id, timezone.now(), *_cells_params(cells)])
+    transaction.on_commit(_dirty_refresh_soon)
+
+
+def _cells_params(cells: list[int]) -> list:
+    import json
+
+    return [cells] if connection.vendor == "postgresql" else [json.dumps(cells)]
+
+
+DIRTY_REFRESH_DELAY_S = 1.0
+
+
+def _dirty_refresh_soon() -> None:
+    from django.core.cache import cache
+
+    from server.coverage.tasks import coverage_dirty_refresh as task
+
+    if task.app.conf.task_always_eager:
+        task.delay()
+    elif cache.add("qiaomen:coverage-dirty-refresh", 1, timeout=DIRTY_REFRESH_DELAY_S):
+        task.apply_async(countdown=DIRTY_REFRESH_DELAY_S)
+
+
+def coverage_dirty_refresh(*, batch: int = 500, passes: int = 50) -> int:
+    """Work off the queue: recompute the figures of the queued cells, up to `batch` a transaction, and drop the
+    queue rows that did not change meanwhile; returns the number of (round, cell) rows refreshed.
+
+    One refresher at a time (server/coverage/locks.py); one that finds the lock taken leaves at once, since the
+    holder reads the queue again after letting go. Pushes never wait for a refresher: their states refresh only
+    queues cells. Figures are read from committed round states; a push that commits while a refresh runs bumps its
+    cell's `seq`, so its row survives the refresh's delete and the cell is refreshed again."""
+    from server.coverage.locks import refresher_lock
+
+    done = 0
+    for _ in range(passes):
+        with transaction.atomic():
+            if not refresher_lock(wait=False):
+                return done
+            queued = _dirty_read(batch)
+            if queued:
+                _dirty_cells_refresh(queued)
+                _dirty_drop(queued)
+        done += len(queued)
+        if not queued and not _dirty_read(1):  # looked again after letting go of the lock: nothing left
+            return done
+    return done
+
+
+def _dirty_cells_refresh(queued: list[tuple[int, int, int, int]]) -> None:
+    by_round: dict[int, list[int]] = {}
+    for _, round_id, cell_id, _ in queued:
+        by_round.setdefault(round_id, []).append(cell_id)
+    rounds = Round.objects.select_related("campaign").in_bulk(list(by_round))
+    for round_id, cells in sorted(by_round.items()):
+        if round_id in rounds:
+            coverage_cells_refresh(round=rounds[round_id], cell_ids=cells)
+
+
+def _dirty_read(batch: int) -> list[tuple[int, int, int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, round_id, cell_id, seq FROM coverage_dirtycell ORDER BY id LIMIT %s", [batch])
+        return [(r[0], r[1], r[2], r[3]) for r in cursor.fetchall()]
+
+
+def _dirty_drop(queued: list[tuple[int, int, int, int]]) -> None:
+    """Delete the refreshed queue rows whose seq is still the one read."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "DELETE FROM coverage_dirtycell d USING unnest(%s::bigint[], %s::bigint[]) AS x(id, seq) "
+                "WHERE d.id = x.id AND d.seq = x.seq", [[q[0] for q in queued], [q[3] for q in queued]])
+        else:
+            cursor.executemany("DELETE FROM coverage_dirtycell WHERE id = %s AND seq = %s",
+                               [(q[0], q[3]) for q in queued])
 
 
 @dataclass
@@ -87,6 +186,7 @@ def coverage_recompute(*, campaign_id: int | None = None, round_id: int | None =
     row of every campaign, of one campaign, or of one round (with the later rounds of its campaign and the
     campaign as a whole, whose figures depend on it). One transaction: readers see the old figures until the end.
     `progress` is called with a line of text after each step."""
+    from server.coverage.locks import refresher_lock
     from server.visits.locks import everything_lock
     from server.visits.state import household_round_states_rebuild
 
@@ -94,6 +194,7 @@ def coverage_recompute(*, campaign_id: int | None = None, round_id: int | None =
     say = progress or (lambda line: None)
     result = RecomputeResult()
     everything_lock()
+    refresher_lock(wait=True)
     if round_id is not None:
         round = Round.objects.select_related("campaign").get(pk=round_id)
         jobs = [(round.campaign, round.number, [round.pk])]

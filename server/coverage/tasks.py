@@ -11,3 +11,9 @@ def coverage_recompute(campaign_id: int | None = None, round_id: int | None = No
     result = services.coverage_recompute(campaign_id=campaign_id, round_id=round_id, states=states)
     return {"campaigns": result.campaigns, "scopes": result.scopes, "states": result.states,
             "seconds": round(result.seconds, 3)}
+
+
+@shared_task(name="coverage.coverage_dirty_refresh", ignore_result=True)
+def coverage_dirty_refresh() -> int:
+    """Refresh the figures of the cells queued by recent pushes (scheduled by them, and every minute by beat)."""
+    return services.coverage_dirty_refresh()
