@@ -273,20 +273,23 @@ def main() -> None:
 
 
 def caught_up(url: str, round_id: int, timeout: float = 300) -> float:
-    """Seconds until every visited household of the round has its state row (what coverage aggregates)."""
+    """Seconds until coverage has caught up: every visited household of the round has its state row and both work
+    queues (households waiting for a state refresh, cells waiting for a figures refresh) are empty."""
     import psycopg
 
     t = time.perf_counter()
     with psycopg.connect(url.replace("postgis://", "postgresql://"), autocommit=True) as conn:
         while time.perf_counter() - t < timeout:
-            visited, states = conn.execute(
+            visited, states, queued = conn.execute(
                 "SELECT (SELECT count(DISTINCT household_id) FROM visits_visit WHERE round_id = %s), "
-                "(SELECT count(*) FROM visits_householdroundstate WHERE round_id = %s)", [round_id, round_id]
-            ).fetchone()
-            if states >= visited:
+                "(SELECT count(*) FROM visits_householdroundstate WHERE round_id = %s), "
+                "(SELECT count(*) FROM visits_statequeue) + (SELECT count(*) FROM coverage_dirtycell)",
+                [round_id, round_id]).fetchone()
+            if states >= visited and not queued:
                 return time.perf_counter() - t
             time.sleep(0.05)
-    raise RuntimeError("coverage did not catch up")
+    raise RuntimeError(f"coverage did not catch up in {timeout:.0f} s: {visited} households visited, {states} "
+                       f"states, {queued} queue rows")
 
 
 def trigger_overhead(url: str, rows: int, pairs: int = 3) -> dict:

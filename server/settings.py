@@ -224,10 +224,12 @@ CELERY_BEAT_SCHEDULE = {
     "coverage-recompute-nightly": {"task": "coverage.coverage_recompute", "schedule": crontab(hour=3, minute=15),
                                    "options": {"expires": 3600}},
 }
-# Reports (docs/reports.md): the weekly township reports on Monday mornings, expired report files dropped nightly.
-# Coverage: the safety net for the figures refresh that pushes schedule (a lost task is caught within a minute).
+# Visits and coverage: the safety nets for the queue drains that pushes schedule (a lost task is caught in a minute).
+CELERY_BEAT_SCHEDULE["visits-states-drain"] = {"task": "visits.household_round_states_drain", "schedule": 60.0,
+                                               "options": {"expires": 55}}
 CELERY_BEAT_SCHEDULE["coverage-dirty-refresh"] = {"task": "coverage.coverage_dirty_refresh", "schedule": 60.0,
                                                   "options": {"expires": 55}}
+# Reports (docs/reports.md): the weekly township reports on Monday mornings, expired report files dropped nightly.
 CELERY_BEAT_SCHEDULE["reports-weekly"] = {
     "task": "reports.reports_weekly_create", "schedule": crontab(day_of_week="mon", hour=6, minute=0)}
 CELERY_BEAT_SCHEDULE["reports-prune"] = {"task": "reports.reports_prune", "schedule": crontab(hour=3, minute=45)}

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from server.campaigns.models import Campaign, Round
+from server.common import workqueue
 from server.common.sql import in_ids
 from server.coverage import statements
 from server.coverage.statements import KeyGroups, Scope
@@ -78,96 +78,44 @@ def coverage_households_queue(*, round_id: int, household_ids: list[int]) -> Non
 def coverage_cells_queue(*, round_id: int, cell_ids: list[int]) -> None:
     """Queue these cells (in the caller's transaction) and make sure a refresh runs after it commits.
 
-    A cell already queued gets its `seq` bumped, so a refresher that read the older seq knows it is still behind.
     Without a broker the refresh runs right after the commit, inline. With one, a refresh is scheduled at most once
-    a second per app process (`DIRTY_REFRESH_DELAY_S`): a push checks the flag only after its queue row committed,
-    and the refresh the flag stands for starts at least that long after it was set, so it sees the row. A beat job
-    (`coverage-dirty-refresh`, every minute) is the safety net for a lost task."""
-    cells = sorted({int(c) for c in cell_ids if c is not None})
-    if not cells:
-        return
-    source = "c FROM unnest(%s::bigint[]) AS c" if connection.vendor == "postgresql" else "value FROM json_each(%s)"
-    column, rest = source.split(" FROM ", 1)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO coverage_dirtycell (round_id, cell_id, seq, queued_at) SELECT %s, {column}, 0, %s "
-            f"FROM {rest} WHERE true "  # WHERE: SQLite's rule for INSERT … SELECT … ON CONFLICT
-            "ON CONFLICT (round_id, cell_id) DO UPDATE SET seq = coverage_dirtycell.seq + 1",
-            [round_id, timezone.now(), *_cells_params(cells)])
-    transaction.on_commit(_dirty_refresh_soon)
-
-
-def _cells_params(cells: list[int]) -> list:
-    import json
-
-    return [cells] if connection.vendor == "postgresql" else [json.dumps(cells)]
+    a second per app process (server/common/soon.py); a beat job (`coverage-dirty-refresh`, every minute) is the
+    safety net for a lost task."""
+    if any(c is not None for c in cell_ids):
+        workqueue.pairs_queue(table="coverage_dirtycell", column="cell_id", round_id=round_id, ids=cell_ids)
+        transaction.on_commit(_dirty_refresh_soon)
 
 
 DIRTY_REFRESH_DELAY_S = 1.0
 
 
 def _dirty_refresh_soon() -> None:
-    from django.core.cache import cache
-
+    from server.common.soon import task_soon
     from server.coverage.tasks import coverage_dirty_refresh as task
 
-    if task.app.conf.task_always_eager:
-        task.delay()
-    elif cache.add("qiaomen:coverage-dirty-refresh", 1, timeout=DIRTY_REFRESH_DELAY_S):
-        task.apply_async(countdown=DIRTY_REFRESH_DELAY_S)
+    task_soon(task, key="coverage-dirty-refresh", delay=DIRTY_REFRESH_DELAY_S)
 
 
 def coverage_dirty_refresh(*, batch: int = 500, passes: int = 50) -> int:
     """Work off the queue: recompute the figures of the queued cells, up to `batch` a transaction, and drop the
     queue rows that did not change meanwhile; returns the number of (round, cell) rows refreshed.
 
-    One refresher at a time (server/coverage/locks.py); one that finds the lock taken leaves at once, since the
-    holder reads the queue again after letting go. Pushes never wait for a refresher: their states refresh only
-    queues cells. Figures are read from committed round states; a push that commits while a refresh runs bumps its
-    cell's `seq`, so its row survives the refresh's delete and the cell is refreshed again."""
+    One refresher at a time (server/coverage/locks.py, server/common/workqueue.py). Pushes never wait for a
+    refresher: their states refresh only queues cells. Figures are read from committed round states; a push that
+    commits while a refresh runs bumps its cell's `seq`, so its row survives the refresh's delete and the cell is
+    refreshed again."""
     from server.coverage.locks import refresher_lock
 
-    done = 0
-    for _ in range(passes):
-        with transaction.atomic():
-            if not refresher_lock(wait=False):
-                return done
-            queued = _dirty_read(batch)
-            if queued:
-                _dirty_cells_refresh(queued)
-                _dirty_drop(queued)
-        done += len(queued)
-        if not queued and not _dirty_read(1):  # looked again after letting go of the lock: nothing left
-            return done
-    return done
+    return workqueue.queue_drain(table="coverage_dirtycell", column="cell_id", lock=lambda: refresher_lock(wait=False),
+                                 work=_dirty_cells_refresh, batch=batch, passes=passes)
 
 
-def _dirty_cells_refresh(queued: list[tuple[int, int, int, int]]) -> None:
-    by_round: dict[int, list[int]] = {}
-    for _, round_id, cell_id, _ in queued:
-        by_round.setdefault(round_id, []).append(cell_id)
-    rounds = Round.objects.select_related("campaign").in_bulk(list(by_round))
-    for round_id, cells in sorted(by_round.items()):
+def _dirty_cells_refresh(queued: list[workqueue.Queued]) -> None:
+    cells = workqueue.by_round(queued)
+    rounds = Round.objects.select_related("campaign").in_bulk(list(cells))
+    for round_id, ids in cells.items():
         if round_id in rounds:
-            coverage_cells_refresh(round=rounds[round_id], cell_ids=cells)
-
-
-def _dirty_read(batch: int) -> list[tuple[int, int, int, int]]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT id, round_id, cell_id, seq FROM coverage_dirtycell ORDER BY id LIMIT %s", [batch])
-        return [(r[0], r[1], r[2], r[3]) for r in cursor.fetchall()]
-
-
-def _dirty_drop(queued: list[tuple[int, int, int, int]]) -> None:
-    """Delete the refreshed queue rows whose seq is still the one read."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "DELETE FROM coverage_dirtycell d USING unnest(%s::bigint[], %s::bigint[]) AS x(id, seq) "
-                "WHERE d.id = x.id AND d.seq = x.seq", [[q[0] for q in queued], [q[3] for q in queued]])
-        else:
-            cursor.executemany("DELETE FROM coverage_dirtycell WHERE id = %s AND seq = %s",
-                               [(q[0], q[3]) for q in queued])
+            coverage_cells_refresh(round=rounds[round_id], cell_ids=ids)
 
 
 @dataclass

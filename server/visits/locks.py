@@ -33,3 +33,15 @@ def everything_lock() -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, _EVERYTHING])
+
+
+DRAINER = (0x51A2, 0)  # the one drainer of the household state queue (server/visits/state.py)
+
+
+def drainer_lock(*, wait: bool) -> bool:
+    """Take the state-queue drainer lock until the transaction ends; without `wait`, give up at once if held."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_{'' if wait else 'try_'}advisory_xact_lock(%s, %s)", list(DRAINER))
+        return True if wait else bool(cursor.fetchone()[0])

@@ -38,6 +38,26 @@ class HouseholdRoundState(models.Model):
         return f"{self.household_id}@{self.round_id}"
 
 
+class StateQueue(models.Model):
+    """A household whose state in a round is behind its visits: queued by a push when a broker is configured,
+    worked off by `household_round_states_drain`, which refreshes many households in one statement, so a burst of
+    single-visit pushes costs one refresh a second instead of a Celery message and a refresh each."""
+
+    round = models.ForeignKey("campaigns.Round", on_delete=models.CASCADE, related_name="+", db_index=False)
+    household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="+", db_index=False)
+    seq = models.PositiveBigIntegerField(default=0, help_text="bumped by every push queued meanwhile")
+    queued_at = models.DateTimeField()
+
+    class Meta:
+        app_label = "visits"
+        verbose_name = "待刷新住户"
+        verbose_name_plural = "待刷新住户 households waiting for a state refresh"
+        constraints = [models.UniqueConstraint(fields=["round", "household"], name="statequeue_once")]
+
+    def __str__(self) -> str:
+        return f"{self.household_id}@{self.round_id}"
+
+
 _FIELDS = ("cell_id", "outcome_id", "reached", "settled", "visits", "flagged", "app_installed", "last_visit_at",
            "reached_at")
 
@@ -129,11 +149,44 @@ def household_round_states_rebuild(*, round_id: int | None = None) -> int:
         return cursor.rowcount
 
 
+STATES_DRAIN_DELAY_S = 1.0
+
+
 def household_round_states_schedule(*, round_households: dict[int, set[int]]) -> None:
-    """After the current transaction commits, refresh the states of these households (round id → household ids)."""
+    """Have these households' states (round id → household ids) refreshed once the current transaction commits.
+
+    Without a broker: right after the commit, inline. With one: the households are queued (`StateQueue`, in this
+    transaction) and `household_round_states_drain` runs within a second or so (server/common/soon.py)."""
+    from server.common import workqueue
     from server.visits.tasks import household_round_states_refresh as task
 
     for round_id, ids in round_households.items():
-        if ids:
-            ids = sorted(ids)
+        if not ids:
+            continue
+        ids = sorted(ids)
+        if task.app.conf.task_always_eager:
             transaction.on_commit(lambda r=round_id, i=ids: task.delay(round_id=r, household_ids=i))
+        else:
+            workqueue.pairs_queue(table="visits_statequeue", column="household_id", round_id=round_id, ids=ids)
+            transaction.on_commit(_drain_soon)
+
+
+def _drain_soon() -> None:
+    from server.common.soon import task_soon
+    from server.visits.tasks import household_round_states_drain as task
+
+    task_soon(task, key="visits-states-drain", delay=STATES_DRAIN_DELAY_S)
+
+
+def household_round_states_drain(*, batch: int = 2000, passes: int = 50) -> int:
+    """Refresh the states of the queued households, `batch` a transaction; returns the rows worked off.
+    One drainer at a time (server/visits/locks.py); the refresh sends `household_round_states_refreshed` as usual."""
+    from server.common import workqueue
+    from server.visits.locks import drainer_lock
+
+    def work(queued):
+        for round_id, ids in workqueue.by_round(queued).items():
+            household_round_states_refresh(round_id=round_id, household_ids=ids)
+
+    return workqueue.queue_drain(table="visits_statequeue", column="household_id",
+                                 lock=lambda: drainer_lock(wait=False), work=work, batch=batch, passes=passes)

@@ -13,3 +13,9 @@ def household_round_states_refresh(round_id: int, household_ids: list[int]) -> i
 @shared_task(name="visits.household_round_states_rebuild")
 def household_round_states_rebuild(round_id: int | None = None) -> int:
     return state.household_round_states_rebuild(round_id=round_id)
+
+
+@shared_task(name="visits.household_round_states_drain", ignore_result=True)
+def household_round_states_drain() -> int:
+    """Refresh the states of the households queued by recent pushes (scheduled by them, and every minute by beat)."""
+    return state.household_round_states_drain()
