@@ -8,6 +8,7 @@ QIAOMEN_PII_KEY   key for phone encryption and ID-number hashing (defaults to on
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -58,6 +59,8 @@ INSTALLED_APPS = [
     "server.sync",
     "server.coverage",
     "server.reports",
+    "server.audit",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -69,8 +72,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "server.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lock-out of the login form into the lock-out page (status 429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "server.urls"
@@ -114,12 +120,32 @@ IS_POSTGIS = DATABASES["default"]["ENGINE"].endswith("postgis")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Accounts (docs/privacy.md "账号安全 accounts"): password policy, login throttling, session and token expiry.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": int(os.environ.get("QIAOMEN_PASSWORD_MIN_LENGTH", "10"))}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "server.accounts.passwords.CharacterKindsValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "server.accounts.throttling.LoginThrottleBackend",  # django-axes: refuses a locked-out username + address
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("QIAOMEN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("QIAOMEN_LOGIN_COOLOFF_MIN", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+AXES_CLIENT_IP_CALLABLE = "server.audit.context.client_ip"  # one rule for the client address (audit and lock-out)
+AXES_VERBOSE = False
+# Behind a reverse proxy that overwrites it: the request header holding the client address (e.g. HTTP_X_REAL_IP).
+QIAOMEN_AUDIT_IP_HEADER = os.environ.get("QIAOMEN_AUDIT_IP_HEADER", "")
+# Page sessions (admin, planner, reports) end 8 hours after sign-in and when the browser closes.
+SESSION_COOKIE_AGE = int(os.environ.get("QIAOMEN_SESSION_HOURS", "8")) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -200,7 +226,7 @@ QIAOMEN_CITY_BBOX = tuple(
 # Cells may overlap their neighbours by this much (square metres) before the importer reports it.
 QIAOMEN_OVERLAP_TOLERANCE_M2 = float(os.environ.get("QIAOMEN_OVERLAP_TOLERANCE_M2", "25"))
 
-# Sync (docs/sync-protocol.md): device tokens, request sizes, batch limits.
+# Sync (docs/sync-protocol.md): device tokens (a token ends QIAOMEN_TOKEN_DAYS after sign-in), request sizes, batches.
 QIAOMEN_TOKEN_DAYS = int(os.environ.get("QIAOMEN_TOKEN_DAYS", "30"))
 QIAOMEN_SYNC_MAX_BODY = int(os.environ.get("QIAOMEN_SYNC_MAX_BODY", str(10 * 1024 * 1024)))
 QIAOMEN_SYNC_MAX_ITEMS = int(os.environ.get("QIAOMEN_SYNC_MAX_ITEMS", "1000"))
