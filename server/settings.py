@@ -219,6 +219,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 QIAOMEN_REPORTS_KEEP_DAYS = int(os.environ.get("QIAOMEN_REPORTS_KEEP_DAYS", "30"))
 QIAOMEN_REPORTS_WEEKLY_KEEP_DAYS = int(os.environ.get("QIAOMEN_REPORTS_WEEKLY_KEEP_DAYS", "730"))
 
+# Retention (docs/privacy.md): the precise GPS of a visit is kept this many days after receipt, then coarsened to a
+# grid of QIAOMEN_GPS_COARSEN_DEG degrees (≈100 m) or purged (QIAOMEN_GPS_RETENTION_MODE=purge). 0 days: off.
+QIAOMEN_GPS_RETENTION_DAYS = int(os.environ.get("QIAOMEN_GPS_RETENTION_DAYS", "180"))
+QIAOMEN_GPS_RETENTION_MODE = os.environ.get("QIAOMEN_GPS_RETENTION_MODE", "coarsen")
+QIAOMEN_GPS_COARSEN_DEG = float(os.environ.get("QIAOMEN_GPS_COARSEN_DEG", "0.001"))
+
 # Territory of the deployment: coordinates outside this box are refused at import (lon_min, lat_min, lon_max, lat_max).
 QIAOMEN_CITY_BBOX = tuple(
     float(v) for v in os.environ.get("QIAOMEN_CITY_BBOX", "117.0,31.8,119.3,33.3").split(",")
@@ -257,3 +263,6 @@ CELERY_BEAT_SCHEDULE["coverage-dirty-refresh"] = {"task": "coverage.coverage_dir
 CELERY_BEAT_SCHEDULE["reports-weekly"] = {
     "task": "reports.reports_weekly_create", "schedule": crontab(day_of_week="mon", hour=6, minute=0)}
 CELERY_BEAT_SCHEDULE["reports-prune"] = {"task": "reports.reports_prune", "schedule": crontab(hour=3, minute=45)}
+# Retention: old visits' GPS coarsened (or purged) nightly at 04:05 (server/visits/retention.py).
+CELERY_BEAT_SCHEDULE["visits-gps-retention"] = {"task": "visits.visits_gps_retention",
+                                                "schedule": crontab(hour=4, minute=5)}

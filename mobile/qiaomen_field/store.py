@@ -378,6 +378,15 @@ class Store:
         counts.update({r[0]: r[1] for r in rows})
         return counts
 
+    def outbox_unsent(self) -> dict[str, int]:
+        """Items the server has not stored, by kind (pending, sent without an answer, or rejected)."""
+        with self._lock:
+            rows = self.db.execute("SELECT kind, count(*) FROM outbox WHERE status NOT IN (?, ?) GROUP BY kind",
+                                   (ACCEPTED, DUPLICATE)).fetchall()
+        counts = dict.fromkeys(OUTBOX_KINDS, 0)
+        counts.update({r[0]: r[1] for r in rows})
+        return counts
+
     def outbox_rejected(self) -> list[dict]:
         with self._lock:
             rows = self.db.execute("SELECT id, kind, payload, code, message FROM outbox WHERE status = 'rejected' "

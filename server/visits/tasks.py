@@ -13,3 +13,10 @@ def household_round_states_refresh(round_id: int, household_ids: list[int]) -> i
 @shared_task(name="visits.household_round_states_rebuild")
 def household_round_states_rebuild(round_id: int | None = None) -> int:
     return state.household_round_states_rebuild(round_id=round_id)
+
+
+@shared_task(name="visits.visits_gps_retention")
+def visits_gps_retention() -> int:
+    from server.visits.retention import visits_gps_retention as run
+
+    return run().visits
