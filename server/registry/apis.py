@@ -74,10 +74,10 @@ class HouseholdRevealPhoneApi(APIView):
     For station chiefs (their territory) and grid workers (households of the cells they hold); everyone else gets
     403. The reason and the reveal go into the audit trail; the answer is never cached."""
 
-    class InputSerializer(serializers.Serializer):
+    class RevealInputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=200, help_text="原因，例如“预警劝阻需电话联系” reason")
 
-    class OutputSerializer(serializers.Serializer):
+    class RevealOutputSerializer(serializers.Serializer):
         class ResidentPhone(serializers.Serializer):
             id = serializers.IntegerField()
             name = serializers.CharField()
@@ -87,14 +87,14 @@ class HouseholdRevealPhoneApi(APIView):
         household = serializers.CharField()
         residents = ResidentPhone(many=True)
 
-    @extend_schema(tags=["register"], request=InputSerializer, responses=OutputSerializer,
+    @extend_schema(tags=["register"], request=RevealInputSerializer, responses=RevealOutputSerializer,
                    summary="查看完整手机号 Reveal full phone numbers (audited)")
     def post(self, request, pk: int):
         household = get_object_or_404(scoping.households_visible(request.user), pk=pk)
-        data = self.InputSerializer(data=request.data)
+        data = self.RevealInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         shown = services.household_phones_reveal(user=request.user, household=household,
                                                  reason=data.validated_data["reason"])
-        response = Response(self.OutputSerializer({"household": household.register_id, "residents": shown}).data)
+        response = Response(self.RevealOutputSerializer({"household": household.register_id, "residents": shown}).data)
         response["Cache-Control"] = "no-store"
         return response
