@@ -122,11 +122,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Accounts (docs/privacy.md "账号安全 accounts"): password policy, login throttling, session and token expiry.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+    {"NAME": "server.accounts.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "server.accounts.passwords.MinimumLengthValidator",
      "OPTIONS": {"min_length": int(os.environ.get("QIAOMEN_PASSWORD_MIN_LENGTH", "10"))}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "server.accounts.passwords.CommonPasswordValidator"},
+    {"NAME": "server.accounts.passwords.NumericPasswordValidator"},
     {"NAME": "server.accounts.passwords.CharacterKindsValidator"},
 ]
 AUTHENTICATION_BACKENDS = [

@@ -13,6 +13,7 @@ from __future__ import annotations
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 
 from server.common.errors import DomainError
 
@@ -36,9 +37,6 @@ class LockedOut(DomainError):
                          f"Too many failed sign-ins: try again in {minutes} minutes or ask an administrator",
                          retry_after_s=int(_cool_off_seconds()))
 
-    def as_domain_error(self) -> LockedOut:
-        return self
-
 
 def _cool_off_seconds() -> float:
     value = settings.AXES_COOLOFF_TIME
@@ -46,11 +44,15 @@ def _cool_off_seconds() -> float:
 
 
 def authenticate_throttled(*, request, username: str, password: str):
-    """authenticate() with the lock-out check; raises LockedOut when this username and address are locked out
-    (also on the very attempt that reached the limit). `request` may be a DRF request or Django's own."""
+    """authenticate() with the lock-out check, for sign-ins that are not a Django session login (device tokens).
+    Raises LockedOut when this username and address are locked out (also on the very attempt that reached the
+    limit). A success counts as a login (user_logged_in: last_login is set, axes clears the failures).
+    `request` may be a DRF request or Django's own."""
     http_request = getattr(request, "_request", request)
     user = authenticate(http_request, username=username, password=password)
     if http_request is not None and getattr(http_request, "axes_locked_out", False):
         http_request.axes_locked_out = False  # answered here as JSON, not by AxesMiddleware's HTML page
         raise LockedOut()
+    if user is not None and http_request is not None:
+        user_logged_in.send(sender=user.__class__, request=http_request, user=user)
     return user

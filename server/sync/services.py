@@ -26,7 +26,6 @@ class IssuedToken:
     token: str  # shown once, never stored
 
 
-@transaction.atomic
 def device_token_issue(*, username: str, password: str, device_id: str, device_name: str = "",
                        request=None) -> IssuedToken:
     """Check the password and give this (user, device) a new token; any earlier token of the device stops working.
@@ -34,14 +33,17 @@ def device_token_issue(*, username: str, password: str, device_id: str, device_n
     A wrong username or password gives the same answer (no user enumeration). Repeated failures for one username
     from one address lock it out for a while (django-axes, see server/accounts/throttling.py): 429 `locked_out`.
     A revoked device stays revoked: an administrator deletes its row to let it sign in again."""
-    from server.accounts.throttling import LockedOut, authenticate_throttled
+    from server.accounts.throttling import authenticate_throttled
 
-    try:
-        user = authenticate_throttled(request=request, username=username, password=password)
-    except LockedOut as exc:
-        raise exc.as_domain_error() from None
+    user = authenticate_throttled(request=request, username=username, password=password)  # may raise LockedOut
     if user is None:
+        # Outside any transaction: the failure axes just counted must be kept, not rolled back with the answer.
         raise DomainError("bad_credentials", "用户名或密码错误", "Wrong username or password")
+    with transaction.atomic():
+        return _device_token_store(user=user, device_id=device_id, device_name=device_name)
+
+
+def _device_token_store(*, user: User, device_id: str, device_name: str) -> IssuedToken:
     device = Device.objects.select_for_update().filter(user=user, device_id=device_id).first()
     if device is not None and device.revoked_at is not None:
         raise DomainError("device_revoked", "此设备已被停用，请联系管理员", "This device has been revoked: ask an "
