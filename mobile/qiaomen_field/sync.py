@@ -91,6 +91,7 @@ class SyncEngine:
                 self.store.meta_set(last_error=str(err))
                 raise
             self.store.meta_set(last_sync_at=f"{time.time():.3f}", last_error="")
+            self.store.outbox_prune()
             return report
 
     def remote_wipe(self) -> dict[str, int]:
