@@ -8,6 +8,7 @@ QIAOMEN_PII_KEY   key for phone encryption and ID-number hashing (defaults to on
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -58,6 +59,8 @@ INSTALLED_APPS = [
     "server.sync",
     "server.coverage",
     "server.reports",
+    "server.audit",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -69,8 +72,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "server.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lock-out of the login form into the lock-out page (status 429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "server.urls"
@@ -114,12 +120,32 @@ IS_POSTGIS = DATABASES["default"]["ENGINE"].endswith("postgis")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Accounts (docs/privacy.md "账号安全 accounts"): password policy, login throttling, session and token expiry.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "server.accounts.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "server.accounts.passwords.MinimumLengthValidator",
+     "OPTIONS": {"min_length": int(os.environ.get("QIAOMEN_PASSWORD_MIN_LENGTH", "10"))}},
+    {"NAME": "server.accounts.passwords.CommonPasswordValidator"},
+    {"NAME": "server.accounts.passwords.NumericPasswordValidator"},
+    {"NAME": "server.accounts.passwords.CharacterKindsValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "server.accounts.throttling.LoginThrottleBackend",  # django-axes: refuses a locked-out username + address
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("QIAOMEN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("QIAOMEN_LOGIN_COOLOFF_MIN", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+AXES_CLIENT_IP_CALLABLE = "server.audit.context.client_ip"  # one rule for the client address (audit and lock-out)
+AXES_VERBOSE = False
+# Behind a reverse proxy that overwrites it: the request header holding the client address (e.g. HTTP_X_REAL_IP).
+QIAOMEN_AUDIT_IP_HEADER = os.environ.get("QIAOMEN_AUDIT_IP_HEADER", "")
+# Page sessions (admin, planner, reports) end 8 hours after sign-in and when the browser closes.
+SESSION_COOKIE_AGE = int(os.environ.get("QIAOMEN_SESSION_HOURS", "8")) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -193,6 +219,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 QIAOMEN_REPORTS_KEEP_DAYS = int(os.environ.get("QIAOMEN_REPORTS_KEEP_DAYS", "30"))
 QIAOMEN_REPORTS_WEEKLY_KEEP_DAYS = int(os.environ.get("QIAOMEN_REPORTS_WEEKLY_KEEP_DAYS", "730"))
 
+# Retention (docs/privacy.md): the precise GPS of a visit is kept this many days after receipt, then coarsened to a
+# grid of QIAOMEN_GPS_COARSEN_DEG degrees (≈100 m) or purged (QIAOMEN_GPS_RETENTION_MODE=purge). 0 days: off.
+QIAOMEN_GPS_RETENTION_DAYS = int(os.environ.get("QIAOMEN_GPS_RETENTION_DAYS", "180"))
+QIAOMEN_GPS_RETENTION_MODE = os.environ.get("QIAOMEN_GPS_RETENTION_MODE", "coarsen")
+QIAOMEN_GPS_COARSEN_DEG = float(os.environ.get("QIAOMEN_GPS_COARSEN_DEG", "0.001"))
+
 # Territory of the deployment: coordinates outside this box are refused at import (lon_min, lat_min, lon_max, lat_max).
 QIAOMEN_CITY_BBOX = tuple(
     float(v) for v in os.environ.get("QIAOMEN_CITY_BBOX", "117.0,31.8,119.3,33.3").split(",")
@@ -200,7 +232,7 @@ QIAOMEN_CITY_BBOX = tuple(
 # Cells may overlap their neighbours by this much (square metres) before the importer reports it.
 QIAOMEN_OVERLAP_TOLERANCE_M2 = float(os.environ.get("QIAOMEN_OVERLAP_TOLERANCE_M2", "25"))
 
-# Sync (docs/sync-protocol.md): device tokens, request sizes, batch limits.
+# Sync (docs/sync-protocol.md): device tokens (a token ends QIAOMEN_TOKEN_DAYS after sign-in), request sizes, batches.
 QIAOMEN_TOKEN_DAYS = int(os.environ.get("QIAOMEN_TOKEN_DAYS", "30"))
 QIAOMEN_SYNC_MAX_BODY = int(os.environ.get("QIAOMEN_SYNC_MAX_BODY", str(10 * 1024 * 1024)))
 QIAOMEN_SYNC_MAX_ITEMS = int(os.environ.get("QIAOMEN_SYNC_MAX_ITEMS", "1000"))
@@ -233,3 +265,6 @@ CELERY_BEAT_SCHEDULE["coverage-dirty-refresh"] = {"task": "coverage.coverage_dir
 CELERY_BEAT_SCHEDULE["reports-weekly"] = {
     "task": "reports.reports_weekly_create", "schedule": crontab(day_of_week="mon", hour=6, minute=0)}
 CELERY_BEAT_SCHEDULE["reports-prune"] = {"task": "reports.reports_prune", "schedule": crontab(hour=3, minute=45)}
+# Retention: old visits' GPS coarsened (or purged) nightly at 04:05 (server/visits/retention.py).
+CELERY_BEAT_SCHEDULE["visits-gps-retention"] = {"task": "visits.visits_gps_retention",
+                                                "schedule": crontab(hour=4, minute=5)}

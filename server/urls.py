@@ -23,4 +23,5 @@ urlpatterns = [
     path("api/v1/", include("server.coverage.urls")),
     path("api/v1/", include("server.sync.urls")),
     path("api/v1/", include("server.reports.urls")),
+    path("api/v1/", include("server.audit.urls")),
 ]

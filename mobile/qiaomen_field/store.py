@@ -22,6 +22,7 @@ from qiaomen_field.location import Fix
 from qiaomen_field.schema import MIGRATIONS, SCHEMA_VERSION
 
 OUTBOX_KINDS = ("visits", "household_reports", "claims")
+ANSWERED_KEEP_DAYS = 14  # days an uploaded item (with its GPS fix) stays on the phone (docs/privacy.md)
 PENDING, ACCEPTED, DUPLICATE, REJECTED = "pending", "accepted", "duplicate", "rejected"
 
 
@@ -375,6 +376,23 @@ class Store:
         with self._lock:
             rows = self.db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall()
         counts = {PENDING: 0, ACCEPTED: 0, DUPLICATE: 0, REJECTED: 0}
+        counts.update({r[0]: r[1] for r in rows})
+        return counts
+
+    def outbox_prune(self, *, keep_days: float = ANSWERED_KEEP_DAYS, now: float | None = None) -> int:
+        """Forget items the server stored more than `keep_days` ago: the phone then holds no old GPS fixes; the
+        server's own state of each household comes with every pull. Rejected and unanswered items stay."""
+        cutoff = (now or time.time()) - keep_days * 86400
+        with self.transaction() as db:
+            return db.execute("DELETE FROM outbox WHERE status IN (?, ?) AND answered_at < ?",
+                              (ACCEPTED, DUPLICATE, cutoff)).rowcount
+
+    def outbox_unsent(self) -> dict[str, int]:
+        """Items the server has not stored, by kind (pending, sent without an answer, or rejected)."""
+        with self._lock:
+            rows = self.db.execute("SELECT kind, count(*) FROM outbox WHERE status NOT IN (?, ?) GROUP BY kind",
+                                   (ACCEPTED, DUPLICATE)).fetchall()
+        counts = dict.fromkeys(OUTBOX_KINDS, 0)
         counts.update({r[0]: r[1] for r in rows})
         return counts
 

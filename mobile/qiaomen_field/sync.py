@@ -20,7 +20,12 @@ from qiaomen_field.transport import AuthError, OfflineError, ProtocolError, Tran
 
 
 class DeviceRevoked(Exception):
-    """The server revoked this phone; its local data has been wiped."""
+    """The server revoked this phone; its local data has been wiped. `discarded`: the items (by kind) that had not
+    reached the server and were wiped with the rest."""
+
+    def __init__(self, message: str, discarded: dict[str, int] | None = None):
+        super().__init__(message)
+        self.discarded = discarded or {}
 
 
 @dataclass
@@ -76,17 +81,32 @@ class SyncEngine:
                 self._pull(report)
             except AuthError as err:
                 if err.wipe:
-                    self.store.wipe()
+                    discarded = self.remote_wipe()
                     if self.on_revoked:
                         self.on_revoked()
-                    raise DeviceRevoked(str(err)) from None
+                    raise DeviceRevoked(str(err), discarded) from None
                 self.store.meta_set(last_error=f"auth: {err}")
                 raise
             except TransportError as err:
                 self.store.meta_set(last_error=str(err))
                 raise
             self.store.meta_set(last_sync_at=f"{time.time():.3f}", last_error="")
+            self.store.outbox_prune()
             return report
+
+    def remote_wipe(self) -> dict[str, int]:
+        """The server revoked this phone (it may be lost or in the wrong hands): wipe everything, the outbox too.
+
+        Unsent visits are wiped, not kept: the server refuses anything from a revoked device, and whoever holds the
+        phone now must not read them. How many went is told to the server once (best effort, with the revoked
+        token), so the station knows which work to redo (docs/privacy.md)."""
+        discarded = self.store.outbox_unsent()
+        self.store.wipe()
+        try:
+            self.transport.confirm_wiped(discarded=discarded)
+        except (TransportError, AttributeError):
+            pass  # offline, or an old server: the wipe stands either way
+        return discarded
 
     def _push(self, report: SyncReport) -> None:
         while True:

@@ -1,7 +1,8 @@
 """HTTP to the Qiaomen server (stdlib urllib only, so the APK needs no extra recipe).
 
-Three calls, names fixed by the wire contract (docs/sync-protocol.md): POST /api/v1/auth/device,
-GET /api/v1/sync/pull, POST /api/v1/sync/push. Errors are sorted by what the engine should do about them:
+Calls, names fixed by the wire contract (docs/sync-protocol.md): POST /api/v1/auth/device,
+GET /api/v1/sync/pull, POST /api/v1/sync/push, and POST /api/v1/auth/device/wiped after a remote wipe.
+Errors are sorted by what the engine should do about them:
 `OfflineError` (try again later), `AuthError` (sign in again, or wipe when the device is revoked),
 `ProtocolError` (the server refused the request itself; retrying the same bytes will not help).
 """
@@ -80,6 +81,10 @@ class HttpTransport:
             "username": username, "password": password, "device_id": device_id, "device_name": device_name})
         self.token = answer["token"]
         return answer
+
+    def confirm_wiped(self, *, discarded: dict) -> dict:
+        """Tell the server (with the revoked token) that this phone wiped itself and how many unsent items went."""
+        return self._request("POST", "/api/v1/auth/device/wiped", body={"discarded": discarded})
 
     def pull(self, *, cursor: str | None, limit: int = 500) -> dict:
         return self._request("GET", "/api/v1/sync/pull", query={"cursor": cursor or "", "limit": limit})

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from server.accounts import scoping
+from server.accounts import scoping, services
 from server.accounts.models import Team, User
 from server.common.admin import ScopedAdminMixin
 
@@ -15,6 +15,28 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
         ("敲门 Qiaomen", {"fields": ["role", "areas", "police_station", "phone"]}),
     )
     autocomplete_fields = ["areas", "police_station"]
+
+    # Role, area, status and group changes go into the audit trail: the state before the form is saved, compared
+    # with the state after its many-to-many fields (areas, groups) are saved too.
+    def save_model(self, request, obj, form, change):
+        request._qiaomen_user_before = (
+            services.user_snapshot(User.objects.get(pk=obj.pk)) if change and obj.pk else None)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        before = getattr(request, "_qiaomen_user_before", None)
+        if before is None:
+            services.user_create_record(user=form.instance, by=request.user, reason="管理后台新增 added in admin")
+        else:
+            services.user_change_record(user=form.instance, by=request.user, before=before,
+                                        reason="管理后台修改 edited in admin")
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            services.user_password_record(user=User.objects.get(pk=id), by=request.user)
+        return response
 
 
 @admin.register(Team)

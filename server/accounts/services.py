@@ -8,6 +8,8 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from server.accounts.models import AREA_ROLES, Role, Team, User
+from server.audit.models import AuditAction
+from server.audit.services import audit_record
 from server.territory.models import Area
 
 # What each role may do in the admin (on top of territory scoping, which narrows every list).
@@ -71,8 +73,9 @@ def user_create(
     first_name: str = "",
     last_name: str = "",
     police_station=None,
+    created_by: User | None = None,
 ) -> User:
-    """Create a user attached to areas; area roles may use the admin, within their territory."""
+    """Create a user attached to areas; area roles may use the admin, within their territory. Audited."""
     user = User(
         username=username, role=role, first_name=first_name, last_name=last_name,
         police_station=police_station, is_staff=role in AREA_ROLES,
@@ -81,7 +84,67 @@ def user_create(
     user.save()
     user.areas.set(list(areas))
     user.groups.set([role_groups_ensure()[role]])
+    user_create_record(user=user, by=created_by)
     return user
+
+
+def user_create_record(*, user: User, by: User | None, reason: str = "") -> None:
+    """Audit a new account with its role, areas and groups."""
+    audit_record(actor=by, action=AuditAction.USER_CREATE, obj=user, object_repr=user.username,
+                 territory=user_territory(user), changes=user_snapshot(user), reason=reason)
+
+
+def user_snapshot(user: User) -> dict:
+    """What of an account the audit trail follows: role, areas, station, status and role groups."""
+    return {
+        "role": user.role, "is_active": user.is_active, "is_staff": user.is_staff, "is_superuser": user.is_superuser,
+        "areas": sorted(user.areas.values_list("code", flat=True)),
+        "groups": sorted(user.groups.values_list("name", flat=True)),
+        "police_station": user.police_station.code if user.police_station_id else None,
+    }
+
+
+def user_territory(user: User) -> Area | None:
+    """The area an account's audit entries are filed under: the highest of its areas."""
+    return user.areas.order_by("path").first()
+
+
+def user_change_record(*, user: User, by: User | None, before: dict, reason: str = "") -> bool:
+    """Audit what changed of an account since `before` (a user_snapshot); nothing is written when nothing did."""
+    after = user_snapshot(user)
+    diff = {k: {"from": before.get(k), "to": v} for k, v in after.items() if before.get(k) != v}
+    if diff:
+        audit_record(actor=by, action=AuditAction.USER_CHANGE, obj=user, object_repr=user.username,
+                     territory=user_territory(user), changes=diff, reason=reason)
+    return bool(diff)
+
+
+@transaction.atomic
+def user_update(*, user: User, by: User | None, role: str | None = None, areas: Iterable[Area] | None = None,
+                is_active: bool | None = None, reason: str = "") -> User:
+    """Change an account's role (its role group and admin access follow), areas or status; audited."""
+    before = user_snapshot(user)
+    fields = []
+    if role is not None and role != user.role:
+        user.role, user.is_staff = role, role in AREA_ROLES
+        fields += ["role", "is_staff"]
+    if is_active is not None and is_active != user.is_active:
+        user.is_active = is_active
+        fields.append("is_active")
+    if fields:
+        user.save(update_fields=fields)
+    if role is not None:
+        user.groups.set([role_groups_ensure()[user.role]])
+    if areas is not None:
+        user.areas.set(list(areas))
+    user_change_record(user=user, by=by, before=before, reason=reason)
+    return user
+
+
+def user_password_record(*, user: User, by: User | None) -> None:
+    """Audit that a password was set (never what it is)."""
+    audit_record(actor=by, action=AuditAction.USER_PASSWORD, obj=user, object_repr=user.username,
+                 territory=user_territory(user))
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from server.campaigns import selectors
+from server.campaigns import selectors, services
 from server.campaigns.models import AssignmentChange, Campaign, CellAssignment, OutcomeCode, Round
 from server.common.admin import AppendOnlyAdminMixin
 
@@ -25,6 +25,21 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.campaign_list(user=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        """Round edits made here go into the audit trail like those made through the planner."""
+        if formset.model is not Round:
+            return super().save_formset(request, form, formset, change)
+        before = {}
+        for f in formset.forms:
+            if f.instance.pk and f.has_changed():
+                before[f.instance.pk] = {k: f.initial.get(k) for k in ("starts_on", "ends_on", "status")}
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            services.round_edit_record(round=obj, user=request.user, before=None, reason="管理后台新增 added in admin")
+        for obj, _fields in formset.changed_objects:
+            services.round_edit_record(round=obj, user=request.user, before=before.get(obj.pk, {}),
+                                       reason="管理后台修改 edited in admin")
 
 
 @admin.register(CellAssignment)

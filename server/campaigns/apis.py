@@ -86,7 +86,7 @@ class RoundCreateApi(APIView):
         campaign = _campaign(request, pk, plan=True)
         data = s.RoundInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        round = services.round_create(campaign=campaign, **data.validated_data)
+        round = services.round_create(campaign=campaign, user=request.user, **data.validated_data)
         return Response(s.RoundOutputSerializer(round).data, status=status.HTTP_201_CREATED)
 
 
@@ -218,11 +218,7 @@ class WalkSheetApi(APIView):
 
         round = _round(request, pk)
         cell = _cell(request, round, code)
-        if fmt == "pdf":
-            body, ctype = walksheets.walk_sheet_pdf(round=round, cell=cell), "application/pdf"
-        else:
-            body = walksheets.walk_sheet_xlsx(round=round, cell=cell)
-            ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        body, ctype = walksheets.walk_sheet_export(user=request.user, round=round, cell=cell, fmt=fmt)
         response = HttpResponse(body, content_type=ctype)
         response["Content-Disposition"] = f'attachment; filename="walk-sheet-r{round.number}-{cell.code}.{fmt}"'
         return response

@@ -12,10 +12,47 @@ from django.utils import timezone
 
 from server.accounts import scoping
 from server.accounts.models import Team, User
+from server.audit.models import AuditAction
+from server.audit.services import AuditEvent, audit_record, audit_record_many
 from server.campaigns import selectors
 from server.campaigns.errors import PlanError
 from server.campaigns.models import AssignmentChange, Campaign, CellAssignment, OutcomeCode, Round, RoundStatus
 from server.territory.models import Area, GridCell
+
+
+def campaign_territory(campaign: Campaign) -> Area | None:
+    """The smallest area holding all of a campaign's areas: the territory its audit entries are filed under."""
+    paths = list(campaign.areas.values_list("path", flat=True))
+    if not paths:
+        return None
+    parts = [p.strip("/").split("/") for p in paths]
+    common = []
+    for codes in zip(*parts, strict=False):
+        if len(set(codes)) != 1:
+            break
+        common.append(codes[0])
+    return Area.objects.filter(code=common[-1]).first() if common else None
+
+
+def _round_audit(round: Round, action: str, user: User | None, changes: dict | None = None, reason: str = "") -> None:
+    audit_record(actor=user, action=action, obj=round, territory=campaign_territory(round.campaign),
+                 changes={"campaign": round.campaign_id, "number": round.number, **(changes or {})}, reason=reason)
+
+
+def round_edit_record(*, round: Round, user: User | None, before: dict | None, reason: str = "") -> None:
+    """Audit a round added (`before` None) or edited (dates, status) outside these services: the campaign admin."""
+    after = {"starts_on": round.starts_on, "ends_on": round.ends_on, "status": round.status}
+    if before is None:
+        _round_audit(round, AuditAction.ROUND_CREATE, user, after, reason)
+        return
+    diff = {k: {"from": before.get(k), "to": v} for k, v in after.items() if before.get(k) != v}
+    if diff:
+        _round_audit(round, AuditAction.ROUND_EDIT, user, diff, reason)
+
+
+def _holder(team_id: int | None, worker_id: int | None) -> dict:
+    return {"team": team_id, "worker": worker_id}
+
 
 # (code, label, English, reached, revisit, excluded)
 DEFAULT_OUTCOME_CODES = [
@@ -54,11 +91,14 @@ def campaign_create(
         OutcomeCode(campaign=campaign, code=c, label=label, label_en=en, reached=r, revisit=rv, excluded=ex, order=i)
         for i, (c, label, en, r, rv, ex) in enumerate(outcome_codes or DEFAULT_OUTCOME_CODES)
     )
+    audit_record(actor=created_by, action=AuditAction.CAMPAIGN_CREATE, obj=campaign,
+                 territory=campaign_territory(campaign),
+                 changes={"areas": [a.code for a in areas], "starts_on": starts_on, "ends_on": ends_on})
     return campaign
 
 
 @transaction.atomic
-def round_create(*, campaign: Campaign, starts_on: dt.date, ends_on: dt.date) -> Round:
+def round_create(*, campaign: Campaign, starts_on: dt.date, ends_on: dt.date, user: User | None = None) -> Round:
     """Add the next numbered round; its window may not overlap another round's of the same campaign."""
     if ends_on < starts_on:
         raise PlanError("bad_dates", "结束日期早于开始日期", "The end date is before the start date")
@@ -76,9 +116,11 @@ def round_create(*, campaign: Campaign, starts_on: dt.date, ends_on: dt.date) ->
     last = campaign.rounds.order_by("-number").first()
     if last and starts_on <= last.ends_on:
         raise PlanError("rounds_out_of_order", "新轮次须在上一轮之后", "A new round must start after the previous one")
-    return Round.objects.create(
+    round = Round.objects.create(
         campaign=campaign, number=(last.number + 1) if last else 1, starts_on=starts_on, ends_on=ends_on
     )
+    _round_audit(round, AuditAction.ROUND_CREATE, user, {"starts_on": starts_on, "ends_on": ends_on})
+    return round
 
 
 @transaction.atomic
@@ -97,6 +139,7 @@ def round_open(*, round: Round, user: User | None) -> Round:
     round.status = RoundStatus.OPEN
     round.opened_at = timezone.now()
     round.save(update_fields=["status", "opened_at"])
+    _round_audit(round, AuditAction.ROUND_OPEN, user, {"status": {"from": RoundStatus.DRAFT, "to": RoundStatus.OPEN}})
     return round
 
 
@@ -124,6 +167,7 @@ def round_close(*, round: Round, user: User | None) -> Round:
     round.status = RoundStatus.CLOSED
     round.closed_at = timezone.now()
     round.save(update_fields=["status", "closed_at"])
+    _round_audit(round, AuditAction.ROUND_CLOSE, user, {"status": {"from": RoundStatus.OPEN, "to": RoundStatus.CLOSED}})
     return round
 
 
@@ -171,7 +215,16 @@ def cell_assign(
         to_team=team, to_worker=worker,
         remaining_households=selectors.cell_remaining_households(round=round, cell=cell),
     )
-    if team is None and worker is None:
+    taken_back = team is None and worker is None
+    audit_record(
+        actor=user, action=AuditAction.CELL_UNASSIGN if taken_back else AuditAction.CELL_ASSIGN,
+        object_type="territory.gridcell", object_id=cell.pk, object_repr=f"{cell.name}（{cell.code}）", territory=cell,
+        changes={"round": round.pk, "round_number": round.number,
+                 "from": _holder(current.team_id if current else None, current.worker_id if current else None),
+                 "to": _holder(team.pk if team else None, worker.pk if worker else None)},
+        reason=reason,
+    )
+    if taken_back:
         if current:
             current.delete()
         return None
@@ -205,6 +258,10 @@ def cell_claim(*, round: Round, cell: GridCell, worker: User) -> CellAssignment:
         round=round, cell=cell, changed_by=worker, to_worker=worker, reason="认领 claim",
         remaining_households=selectors.cell_remaining_households(round=round, cell=cell),
     )
+    audit_record(actor=worker, action=AuditAction.CELL_CLAIM, object_type="territory.gridcell", object_id=cell.pk,
+                 object_repr=f"{cell.name}（{cell.code}）", territory=cell,
+                 changes={"round": round.pk, "round_number": round.number, "to": _holder(None, worker.pk)},
+                 reason="认领 claim")
     return CellAssignment.objects.create(
         round=round, cell=cell, worker=worker, source=CellAssignment.Source.CLAIM, assigned_by=worker
     )
@@ -235,7 +292,7 @@ def round_auto_assign(
     cells_qs = selectors.campaign_cells(campaign=round.campaign).filter(id__in=list(workloads))
     if user is not None:
         cells_qs = scoping.grid_cells_visible(user, cells_qs)
-    cells = list(cells_qs.only("id", "code", "geom"))
+    cells = list(cells_qs.only("id", "code", "name", "path", "geom"))
     current = {a.cell_id: a for a in CellAssignment.objects.select_for_update().filter(round=round)}
     team_ids = {t.pk for t in teams}
     locked = {}
@@ -271,6 +328,14 @@ def round_auto_assign(
             a.team_id, a.source, a.assigned_by, a.assigned_at = team_id, CellAssignment.Source.AUTO, user, now
             updates.append(a)
     AssignmentChange.objects.bulk_create(changes, batch_size=1000)
+    by_id = {c.id: c for c in candidates}
+    audit_record_many(actor=user, events=[
+        AuditEvent(action=AuditAction.CELL_ASSIGN, object_type="territory.gridcell", object_id=str(ch.cell_id),
+                   object_repr=f"{by_id[ch.cell_id].name}（{by_id[ch.cell_id].code}）", territory=by_id[ch.cell_id],
+                   changes={"round": round.pk, "round_number": round.number, "auto": True,
+                            "from": _holder(ch.from_team_id, None), "to": _holder(ch.to_team_id, None)},
+                   reason=reason)
+        for ch in changes])
     CellAssignment.objects.bulk_create(creates, batch_size=1000)
     CellAssignment.objects.bulk_update(updates, ["team", "source", "assigned_by", "assigned_at"], batch_size=1000)
     names = {t.pk: t.name for t in teams}

@@ -45,7 +45,7 @@ def campaign_detail(request, pk: int):
     form = RoundForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            round = services.round_create(campaign=campaign, **form.cleaned_data)
+            round = services.round_create(campaign=campaign, user=request.user, **form.cleaned_data)
         except PlanError as e:
             form.add_error(None, e.message)
         else:

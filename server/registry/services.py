@@ -5,7 +5,38 @@ from __future__ import annotations
 from django.db import connection, transaction
 
 from server.common import pii
-from server.registry.models import Resident
+from server.common.errors import DomainError
+from server.registry.models import Household, Resident
+
+
+class RevealRefused(DomainError):
+    status_code = 403
+
+
+@transaction.atomic
+def household_phones_reveal(*, user, household: Household, reason: str) -> list[dict]:
+    """The full phone numbers of a household's residents, for a user whose work needs them, with a reason.
+
+    Each reveal is one audit entry (who, when, which household and residents, why; never the numbers). The caller
+    has checked that the household is visible to the user (404 otherwise)."""
+    from server.accounts.permissions import can_reveal_phone
+    from server.audit.models import AuditAction
+    from server.audit.services import audit_record
+
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise DomainError("reason_required", "请填写查看完整号码的原因（至少4个字）",
+                          "Give the reason for revealing the number (at least 4 characters)", field="reason")
+    if not can_reveal_phone(user, household):
+        raise RevealRefused("reveal_forbidden", "您的角色不能查看完整手机号，请联系派出所所长或本网格网格员",
+                            "Your role may not see full phone numbers: ask the station chief or this cell's worker")
+    residents = list(household.residents.order_by("id"))
+    shown = [{"id": r.pk, "name": r.name, "phone": pii.phone_decrypt(r.phone_cipher), "phone_masked": r.phone_masked}
+             for r in residents if r.phone_cipher]
+    audit_record(actor=user, action=AuditAction.PHONE_REVEAL, obj=household, object_repr=household.register_id,
+                 territory=household.cell or household.community,
+                 changes={"residents": [r["id"] for r in shown]}, reason=reason)
+    return shown
 
 
 def resident_set_identity(*, resident: Resident, phone: str | None = None, id_number: str | None = None) -> Resident:

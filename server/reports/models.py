@@ -51,6 +51,7 @@ class Report(models.Model):
     finished_at = models.DateTimeField("完成时间 finished at", null=True, blank=True)
     file = models.FileField("文件 file", upload_to=report_upload_to, max_length=300, blank=True)
     size = models.PositiveBigIntegerField("文件大小 size (bytes)", default=0)
+    rows = models.PositiveIntegerField("数据行数 rows", null=True, blank=True, editable=False)
     expires_at = models.DateTimeField("保留至 kept until", null=True, blank=True, db_index=True)
     # Weekly reports: the Monday of the week they cover (one per area, campaign, format and week).
     week_of = models.DateField("周报所属周 week of", null=True, blank=True)

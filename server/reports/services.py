@@ -163,6 +163,7 @@ def report_generate(*, report_id: int) -> Report:
             body = report_xlsx(content)
         _progress(report_id, 95, "保存文件 / Saving")
         report.file.save(report_filename(report), ContentFile(body), save=False)
+        rows = content_rows(content)
     except Exception as exc:  # noqa: BLE001 — whatever went wrong, the requester must see it on the page
         log.exception("report %s failed", report_id)
         if isinstance(exc, DomainError):
@@ -175,10 +176,16 @@ def report_generate(*, report_id: int) -> Report:
                                                    step="失败 / Failed", finished_at=timezone.now())
     else:
         Report.objects.filter(pk=report_id).update(status=ReportStatus.DONE, progress=100, step="已完成 / Done",
-                                                   file=report.file.name, size=len(body),
+                                                   file=report.file.name, size=len(body), rows=rows,
                                                    finished_at=timezone.now())
     report.refresh_from_db()
     return report
+
+
+def content_rows(content) -> int:
+    """Data rows a report holds (area tables, rounds, days, teams, workers): what its export audit counts."""
+    return (sum(len(level.rows) for level in content.levels) + len(content.rounds) + len(content.days)
+            + len(content.teams) + len(content.workers))
 
 
 @dataclass
@@ -191,7 +198,8 @@ class ReportDownload:
 def report_download(*, user: User, report: Report) -> ReportDownload:
     """Hand out a finished report's file to a user whose territory holds its area.
 
-    Every download (page and API) comes through here: the place to record who exported what.
+    Every download (page and API) comes through here, and each is recorded in the audit trail (who, which report,
+    how many rows) by export_record.
     """
     if not permissions.can_view_report(user, report):
         raise ReportNotFound("not_found", "报表不存在", "No such report")
@@ -203,6 +211,11 @@ def report_download(*, user: User, report: Report) -> ReportDownload:
     except FileNotFoundError:
         raise ReportNotFound("file_gone", "报表文件已不存在（可能已过保留期），请重新生成",
                              "The report's file is gone (past its retention?); request it again") from None
+    from server.common.exports import export_record
+
+    export_record(user=user, what=f"report:{report.format}", rows=report.rows or 0, params={
+        "report": report.pk, "area": report.area, "campaign": report.campaign_id, "round": report.round_id,
+        "kind": report.kind, "title": report.title})
     return ReportDownload(file=handle, filename=report_filename(report), content_type=CONTENT_TYPES[report.format])
 
 

@@ -25,7 +25,7 @@ class DeviceAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         n = 0
         for device in queryset.filter(revoked_at__isnull=True):
-            services.device_revoke(device=device, by=request.user)
+            services.device_revoke(device=device, by=request.user, reason="管理后台吊销 revoked in admin")
             n += 1
         self.message_user(request, f"已吊销 {n} 台设备 / {n} device(s) revoked", messages.SUCCESS)
 

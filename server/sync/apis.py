@@ -52,13 +52,34 @@ class DeviceAuthApi(APIView):
         data = s.DeviceAuthInputSerializer(data=request.data)
         if not data.is_valid():
             raise _invalid(data.errors)
-        issued = services.device_token_issue(**data.validated_data)
+        issued = services.device_token_issue(request=request, **data.validated_data)
         user = issued.device.user
         return Response(s.DeviceAuthOutputSerializer({
             "token": issued.token, "expires_at": issued.device.expires_at,
             "user": {"id": user.pk, "username": user.username, "role": user.role,
                      "name": user.get_full_name() or user.username},
         }).data)
+
+
+class DeviceWipedApi(APIView):
+    """A revoked phone confirms it wiped its local data (with its revoked token), and how many unsent items it
+    discarded. Best effort: the phone wipes whether or not this arrives."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(tags=TAG, request=s.DeviceWipedInputSerializer, responses={200: s.SyncErrorSerializer,
+                   401: s.SyncErrorSerializer}, summary="设备已清除 A revoked device confirms its wipe", auth=[])
+    def post(self, request):
+        from rest_framework.authentication import get_authorization_header
+
+        parts = get_authorization_header(request).split()
+        token = parts[1].decode(errors="replace") if len(parts) == 2 and parts[0].lower() == b"token" else ""
+        data = s.DeviceWipedInputSerializer(data=request.data)
+        if not data.is_valid():
+            raise _invalid(data.errors)
+        services.device_wipe_confirm(token=token, discarded=data.validated_data["discarded"])
+        return Response({"code": "wiped", "detail": "已记录 / Recorded"})
 
 
 class SyncPullApi(APIView):

@@ -65,4 +65,6 @@ class DeviceTokenAuthentication(BaseAuthentication):
             Device.objects.filter(pk=device.pk).update(last_seen_at=now)
             device.last_seen_at = now
         request.device = device
+        # The audit trail reads the device from Django's request (server/audit/context.py).
+        getattr(request, "_request", request).device = device
         return device.user, device

@@ -17,6 +17,16 @@ class DeviceAuthInputSerializer(serializers.Serializer):
     device_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
+class DiscardedSerializer(serializers.Serializer):
+    visits = serializers.IntegerField(min_value=0, max_value=1_000_000, default=0)
+    household_reports = serializers.IntegerField(min_value=0, max_value=1_000_000, default=0)
+    claims = serializers.IntegerField(min_value=0, max_value=1_000_000, default=0)
+
+
+class DeviceWipedInputSerializer(serializers.Serializer):
+    discarded = DiscardedSerializer(help_text="未上传即被清除的条数 items not uploaded, wiped with the rest")
+
+
 class DeviceUserSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()

@@ -7,11 +7,13 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.db import connection, transaction
 from django.utils import timezone
 
 from server.accounts.models import User
+from server.accounts.services import user_territory
+from server.audit.models import AuditAction
+from server.audit.services import audit_record
 from server.common.errors import DomainError
 from server.sync import changeseq, selectors
 from server.sync.auth import token_digest
@@ -24,15 +26,24 @@ class IssuedToken:
     token: str  # shown once, never stored
 
 
-@transaction.atomic
-def device_token_issue(*, username: str, password: str, device_id: str, device_name: str = "") -> IssuedToken:
+def device_token_issue(*, username: str, password: str, device_id: str, device_name: str = "",
+                       request=None) -> IssuedToken:
     """Check the password and give this (user, device) a new token; any earlier token of the device stops working.
 
-    A wrong username or password gives the same answer (no user enumeration). A revoked device stays revoked:
-    an administrator deletes its row to let it sign in again."""
-    user = authenticate(username=username, password=password)
+    A wrong username or password gives the same answer (no user enumeration). Repeated failures for one username
+    from one address lock it out for a while (django-axes, see server/accounts/throttling.py): 429 `locked_out`.
+    A revoked device stays revoked: an administrator deletes its row to let it sign in again."""
+    from server.accounts.throttling import authenticate_throttled
+
+    user = authenticate_throttled(request=request, username=username, password=password)  # may raise LockedOut
     if user is None:
+        # Outside any transaction: the failure axes just counted must be kept, not rolled back with the answer.
         raise DomainError("bad_credentials", "用户名或密码错误", "Wrong username or password")
+    with transaction.atomic():
+        return _device_token_store(user=user, device_id=device_id, device_name=device_name)
+
+
+def _device_token_store(*, user: User, device_id: str, device_name: str) -> IssuedToken:
     device = Device.objects.select_for_update().filter(user=user, device_id=device_id).first()
     if device is not None and device.revoked_at is not None:
         raise DomainError("device_revoked", "此设备已被停用，请联系管理员", "This device has been revoked: ask an "
@@ -53,12 +64,44 @@ def device_token_issue(*, username: str, password: str, device_id: str, device_n
     return IssuedToken(device=device, token=token)
 
 
-def device_revoke(*, device: Device, by: User | None) -> Device:
-    """Stop a device at its next contact; the app then wipes its local data."""
+@transaction.atomic
+def device_revoke(*, device: Device, by: User | None, reason: str = "") -> Device:
+    """Stop a device at its next contact; the app then wipes its local data. Audited."""
     if device.revoked_at is None:
         device.revoked_at, device.revoked_by = timezone.now(), by
         device.save(update_fields=["revoked_at", "revoked_by"])
+        audit_record(actor=by, action=AuditAction.DEVICE_REVOKE, obj=device, object_id=device.device_id,
+                     object_type="sync.device", territory=user_territory(device.user),
+                     changes={"user": device.user.username, "token_prefix": device.token_prefix}, reason=reason)
     return device
+
+
+WIPE_KINDS = ("visits", "household_reports", "claims")
+
+
+def device_wipe_confirm(*, token: str, discarded: dict) -> Device:
+    """A revoked phone says it has wiped itself, and how many items it had not uploaded (discarded with the rest
+    of its data, docs/privacy.md). Accepted only with the revoked device's own token; recorded in the audit trail."""
+    device = Device.objects.select_related("user").filter(token_digest=token_digest(token or "")).first()
+    if device is None:
+        raise DeviceWipeError("token_invalid", "令牌无效", "Invalid token")
+    if device.revoked_at is None:
+        raise DomainError("not_revoked", "此设备未被停用", "This device is not revoked")
+    counts = {}
+    for kind in WIPE_KINDS:
+        value = (discarded or {}).get(kind, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 1_000_000:
+            raise DomainError("invalid", f"discarded.{kind} 应为非负整数", f"discarded.{kind} must be a count",
+                              field=f"discarded.{kind}")
+        counts[kind] = value
+    audit_record(actor=device.user, action=AuditAction.DEVICE_WIPED, obj=device, object_id=device.device_id,
+                 object_type="sync.device", territory=user_territory(device.user),
+                 changes={"discarded": counts, "revoked_at": device.revoked_at}, device_id=device.device_id)
+    return device
+
+
+class DeviceWipeError(DomainError):
+    status_code = 401
 
 
 # ---------------------------------------------------------------------------------------------------------------- pull

@@ -35,6 +35,8 @@ class Visit(models.Model):
     fix_at = models.DateTimeField(null=True, blank=True)
     provider = models.CharField(max_length=16, blank=True)
     mock_location = models.BooleanField(default=False)
+    # Set when the retention job coarsened or dropped the location (server/visits/retention.py).
+    gps_coarsened_at = models.DateTimeField("定位到期处理时间 GPS coarsened at", null=True, blank=True, editable=False)
     leaflet = models.BooleanField("发放资料 leaflet", default=False)
     app_installed = models.BooleanField("安装反诈APP app installed", default=False)
     hotline_explained = models.BooleanField("讲解96110 hotline explained", default=False)

@@ -20,7 +20,7 @@ from server.accounts import scoping
 from server.accounts.models import AREA_ROLES, User
 from server.campaigns.models import CellAssignment, RoundStatus
 from server.common.sql import in_ids, uuid_from_db
-from server.visits.models import VisitSource
+from server.visits.models import Visit, VisitSource
 from server.visits.writing import VisitRow, visit_rows_insert
 
 GPS_FAR_M = float(getattr(settings, "QIAOMEN_GPS_FAR_M", 150))
@@ -269,6 +269,33 @@ def _uuid_or_none(value) -> uuid.UUID | None:
         return None
 
 
+def _corrections_audit(*, user: User, rows: list[VisitRow]) -> None:
+    """One audit entry per stored correction: which visit, outcome from → to, where, by whom (phone, paper, web)."""
+    if not rows:
+        return
+    from server.audit.models import AuditAction
+    from server.audit.services import AuditEvent, audit_record_many
+    from server.campaigns.models import OutcomeCode
+    from server.territory.models import GridCell
+
+    old = {v["id"]: v for v in Visit.objects.filter(id__in=[r.corrects_id for r in rows]).values(
+        "id", "outcome_id", "household__register_id")}
+    codes = dict(OutcomeCode.objects.filter(
+        id__in={r.outcome_id for r in rows} | {v["outcome_id"] for v in old.values()}).values_list("id", "code"))
+    cells = GridCell.objects.in_bulk({r.cell_id for r in rows if r.cell_id is not None})
+    events = []
+    for r in rows:
+        before = old.get(r.corrects_id, {})
+        events.append(AuditEvent(
+            action=AuditAction.VISIT_CORRECT, object_type="visits.visit", object_id=str(r.corrects_id),
+            object_repr=f"住户 household {before.get('household__register_id', r.household_id)}",
+            territory=cells.get(r.cell_id),
+            changes={"correction": str(r.id), "round": r.round_id, "source": r.source,
+                     "outcome": {"from": codes.get(before.get("outcome_id")), "to": codes.get(r.outcome_id)}},
+        ))
+    audit_record_many(actor=user, events=events)
+
+
 @transaction.atomic(savepoint=False)  # inside a caller's transaction (the sync push) no savepoint is needed
 def visits_record(
     *, user: User, items: list[VisitInput], source: str = VisitSource.APP, device_id: str = "",
@@ -314,6 +341,7 @@ def visits_record(
         else:
             status = "duplicate" if code == "duplicate" else "rejected"
             results.append(VisitResult(key, status, code, message(code, language)))
+    _corrections_audit(user=user, rows=[r for r in batch.values() if r.id in inserted and r.corrects_id is not None])
     # What coverage needs is kept current: after commit, the touched households' round states are refreshed.
     from server.visits.state import household_round_states_schedule
 

@@ -19,3 +19,10 @@ def household_round_states_rebuild(round_id: int | None = None) -> int:
 def household_round_states_drain() -> int:
     """Refresh the states of the households queued by recent pushes (scheduled by them, and every minute by beat)."""
     return state.household_round_states_drain()
+
+
+@shared_task(name="visits.visits_gps_retention")
+def visits_gps_retention() -> int:
+    from server.visits.retention import visits_gps_retention as run
+
+    return run().visits

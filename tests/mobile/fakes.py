@@ -49,6 +49,7 @@ class FakeServer:
         self.lose_next_answers = 0  # apply the push, then fail as if the answer was lost
         self.fail_pulls_after = None  # raise OfflineError after this many pull pages
         self.revoked = False
+        self.wipe_confirmations: list[dict] = []
         self.closed_rounds: set[str] = set()
         self.not_assigned: set[str] = set()  # households the server says this worker no longer holds
         for kind, records in (scope or make_scope()).items():
@@ -95,6 +96,12 @@ class FakeTransport:
             raise ProtocolError("用户名或密码错误", status=400)
         self.token = f"tok-{uuid.uuid4().hex[:8]}"
         return {"token": self.token, "expires_at": "2027-01-01T00:00:00Z", "user": {"username": username}}
+
+    def confirm_wiped(self, *, discarded):
+        if self.server.offline:
+            raise OfflineError("server unreachable: connection refused")
+        self.server.wipe_confirmations.append(dict(discarded))
+        return {"code": "wiped"}
 
     def pull(self, *, cursor, limit=500):
         self._check()

@@ -155,3 +155,19 @@ def test_failed_migration_rolls_back(tmp_path, monkeypatch):
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").fetchone()[0] == 0
+
+
+def test_uploaded_items_are_forgotten_after_two_weeks_unsent_and_rejected_kept(store):
+    import time
+
+    _load(store)
+    old, recent, rejected = (store.visit_save(household="1000", round="1", outcome="reached", fix=None)
+                             for _ in range(3))
+    pending = store.visit_save(household="1000", round="1", outcome="reached", fix=None)
+    store.outbox_record_results([{"id": old, "status": "accepted"}, {"id": recent, "status": "duplicate"},
+                                 {"id": rejected, "status": "rejected", "code": "x", "message": "y"}])
+    day = 86400
+    store.db.execute("UPDATE outbox SET answered_at = ? WHERE id IN (?, ?)", (time.time() - 15 * day, old, rejected))
+    assert store.outbox_prune() == 1
+    assert store.outbox_ids() == {recent, rejected, pending}
+    assert store.outbox_unsent() == {"visits": 2, "household_reports": 0, "claims": 0}

@@ -106,10 +106,24 @@ def test_device_revoked_wipes_local_data(store, fake_server):
     _visits(store, 2)
     fake_server.revoked = True
     called = []
-    with pytest.raises(DeviceRevoked):
+    with pytest.raises(DeviceRevoked) as revoked:
         _engine(store, fake_server, on_revoked=lambda: called.append(1)).sync_once()
     assert called == [1]
     assert store.meta_get("token") is None and store.households() == [] and store.outbox_counts()["pending"] == 0
+    # the two unsent visits went with the rest, and the server was told so once
+    assert revoked.value.discarded == {"visits": 2, "household_reports": 0, "claims": 0}
+    assert fake_server.wipe_confirmations == [{"visits": 2, "household_reports": 0, "claims": 0}]
+
+
+def test_revoked_phone_wipes_even_when_the_confirmation_cannot_be_sent(store, fake_server, monkeypatch):
+    _engine(store, fake_server).sync_once()
+    _visits(store, 1)
+    fake_server.revoked = True
+    monkeypatch.setattr(type(fake_server.transport()), "confirm_wiped",
+                        lambda self, **kw: (_ for _ in ()).throw(OfflineError("gone")))
+    with pytest.raises(DeviceRevoked):
+        _engine(store, fake_server).sync_once()
+    assert store.households() == [] and sum(store.outbox_counts().values()) == 0
 
 
 def test_backoff_grows_exponentially_and_resets():

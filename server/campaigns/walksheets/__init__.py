@@ -30,12 +30,35 @@ def walk_sheet_xlsx(*, round: Round, cell: GridCell) -> bytes:
     return sheet_xlsx(sheet_build(round=round, cell=cell))
 
 
+CONTENT_TYPES = {"pdf": "application/pdf",
+                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def walk_sheet_export(*, user, round: Round, cell: GridCell, fmt: str) -> tuple[bytes, str]:
+    """The walk sheet of a cell as PDF or XLSX for `user` (who may see the cell: the caller checks), recorded in
+    the audit trail as an export with its number of rows. → (body, content type)."""
+    from server.common.exports import export_record
+
+    sheet = sheet_build(round=round, cell=cell)
+    if fmt == "pdf":
+        from server.campaigns.walksheets.pdf import sheet_pdf
+
+        body = sheet_pdf(sheet)
+    else:
+        from server.campaigns.walksheets.xlsx import sheet_xlsx
+
+        body = sheet_xlsx(sheet)
+    export_record(user=user, what=f"walk_sheet:{fmt}", rows=len(sheet.rows),
+                  params={"cell": cell, "round": round.pk, "round_number": round.number})
+    return body, CONTENT_TYPES[fmt]
+
+
 def walk_sheet_filename(*, round: Round, cell: GridCell, ext: str) -> str:
     """A download name such as 走访表_第1轮_341102001001001.pdf."""
     return f"走访表_第{round.number}轮_{''.join(ch for ch in cell.code if ch.isalnum())}.{ext}"
 
 
 __all__ = [
-    "CJKFontMissing", "SheetImportResult", "SheetRowError", "WalkSheetError", "walk_sheet_filename",
-    "walk_sheet_import", "walk_sheet_pdf", "walk_sheet_xlsx",
+    "CJKFontMissing", "SheetImportResult", "SheetRowError", "WalkSheetError", "walk_sheet_export",
+    "walk_sheet_filename", "walk_sheet_import", "walk_sheet_pdf", "walk_sheet_xlsx",
 ]
