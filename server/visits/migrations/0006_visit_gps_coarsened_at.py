@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('visits', '0004_householdroundstate_reached_at'),
+        ('visits', '0005_statequeue'),
     ]
 
     operations = [
