@@ -13,7 +13,9 @@ ENV = {"SECRET_KEY": "production-test-key-0123456789abcdefghij-0123456789",
 
 
 def manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    # the suite's own settings (and the Kivy tests' DJANGO_ALLOW_ASYNC_UNSAFE) are not the deployment's
+    drop = ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    clean = {k: v for k, v in os.environ.items() if k not in drop}
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True,
                           text=True, timeout=120)
 
