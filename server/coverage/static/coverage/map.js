@@ -238,7 +238,11 @@
           layer.on("click", () => choose(f));
         },
       }).addTo(map);
-      if (drawn.length) map.fitBounds(areaLayer.getBounds(), { padding: [12, 12] });
+      if (drawn.length) {
+        map.invalidateSize();
+        map.fitBounds(areaLayer.getBounds(), { padding: [12, 12], animate: false });
+        el.dataset.bounds = areaLayer.getBounds().toBBoxString();
+      }
       renderFigures(h.name, data.total);
       renderRows(data.features, h.level);
       el.dataset.features = String(drawn.length);
