@@ -26,11 +26,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def http(method: str, url: str, body: dict | None = None, token: str | None = None,
-         timeout: float = 30) -> tuple[int, dict, dict]:
+def http(method: str, url: str, body: dict | None = None, token: str | None = None, timeout: float = 30,
+         headers: dict | None = None) -> tuple[int, dict, dict]:
     """(status, headers, JSON body) of one request; HTTP errors are answers too."""
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers={"Accept": "application/json"})
+    req = urllib.request.Request(url, data=data, method=method, headers={"Accept": "application/json",
+                                                                         **(headers or {})})
     if data is not None:
         req.add_header("Content-Type", "application/json")
     if token:
