@@ -168,3 +168,6 @@ class CeleryWorker(_Process):
                "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING", "-n", f"{queue}@%h"]
         self._spawn(cmd, base_env(self.database_url, DB_CONN_MAX_AGE="0", **self.env))
         return self
+
+    def stop(self) -> None:
+        self.kill()  # the test is over: no need to wait for a warm shutdown

@@ -9,3 +9,4 @@ from server.settings import MIDDLEWARE
 
 MIDDLEWARE = [*MIDDLEWARE, "tests.faults.hooks.FaultHoldMiddleware"]
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("QIAOMEN_FAULT_QUEUE") or "celery"
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False  # no pidbox queue left behind on the broker
