@@ -85,3 +85,53 @@ def test_pushes_accepted_while_the_worker_is_down_then_coverage_catches_up(serve
     # The phone's next pull brings the states the worker derived: two visits each.
     phone.engine().sync_once()
     assert [h.data["rounds"][0]["state"]["visits"] for h in phone.store.households()] == [2] * 6
+
+
+def test_pushes_accepted_while_the_broker_is_unreachable(server_db, processes, phones, queue):
+    """The app server loses the broker (Redis down or cut off): a push still stores its visits and answers 200
+    (the households wait in visits_statequeue; no 500 after a commit); when the broker is back the next push's task
+    drains everything queued meanwhile and the coverage API catches up (the beat job would do it within a minute)."""
+    import os
+    import urllib.parse
+
+    from tests.faults.proxy import TcpProxy
+
+    name, _ = queue
+    real = urllib.parse.urlsplit(os.environ["CELERY_BROKER_URL"])
+    proxy = TcpProxy((real.hostname or "127.0.0.1", real.port or 6379)).start()
+    auth = real.netloc.rpartition("@")[0]
+    via_proxy = real._replace(netloc=f"{auth + '@' if auth else ''}{proxy.host}:{proxy.port}").geturl()
+    env = {"CELERY_TASK_ALWAYS_EAGER": "0", "QIAOMEN_FAULT_QUEUE": name}
+    try:
+        server = processes.server(server_db.url, CELERY_BROKER_URL=via_proxy, **env).start()
+        processes.worker(server_db.url, CELERY_BROKER_URL=os.environ["CELERY_BROKER_URL"], **env).start()
+        info = server_db.info
+        status, _, signed = http("POST", server.url + "/api/v1/auth/device", {
+            "username": info["chief"], "password": info["password"], "device_id": "chief-laptop"})
+        assert status == 200, signed
+
+        def visits_counted() -> int:
+            status, _, body = http("GET", server.url + f"/api/v1/coverage?round={info['round']}",
+                                   token=signed["token"])
+            assert status == 200, body
+            return body["total"]["visits"]
+
+        phone = phones(server.url)
+        proxy.cut()
+        assert http("GET", server.url + "/api/v1/health")[::2] == (200, {"status": "degraded", "database": "ok",
+                                                                         "broker": "down"})
+        sent = log_visits(phone, 6)
+        report = phone.engine().sync_once()
+        assert (report.accepted, report.rejected) == (6, 0) and phone.pending_count() == 0
+        assert sorted(server_db.visit_ids()) == sorted(sent)
+        assert server_db.scalar("SELECT count(*) FROM visits_statequeue") == 6  # kept for later, not lost
+        assert visits_counted() == 0
+
+        proxy.resume()
+        assert http("GET", server.url + "/api/v1/health")[2]["broker"] == "ok"
+        sent += log_visits(phone, 1, start=6)
+        assert phone.engine().sync_once().accepted == 1
+        assert _wait_for(lambda: visits_counted() == 7), "the coverage did not catch up"
+        assert server_db.scalar("SELECT count(*) FROM visits_statequeue") == 0
+    finally:
+        proxy.close()
