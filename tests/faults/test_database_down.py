@@ -14,6 +14,7 @@ import pytest
 from django.core.signals import got_request_exception
 from django.db import OperationalError
 from django.http import HttpResponse
+from qiaomen_field import i18n
 from qiaomen_field.sync import BackgroundSync
 
 from server.common.health import DETAIL_EN, DETAIL_ZH, DatabaseUnavailableMiddleware
@@ -94,7 +95,10 @@ def test_database_down_then_back(server_db, outage, processes, phones):
     events = _run_once(phone)
     assert [e for e, _ in events] == ["started", "offline"], events
     assert events[-1][1]["error"] == DETAIL_ZH == "数据库暂时不可用，请稍后重试"
-    assert events[-1][1]["retry_in"] > 0
+    assert events[-1][1]["retry_in"] > 0 and events[-1][1]["status"] == 503
+    seconds = int(events[-1][1]["retry_in"])
+    # the app's status line shows the server's message, not "cannot reach the server"
+    assert i18n.sync_failed(events[-1][1]) == f"数据库暂时不可用，请稍后重试（{seconds} 秒后自动重试）"
     assert phone.store.meta_get("last_error") == DETAIL_ZH
     assert phone.pending_count() == 30
 

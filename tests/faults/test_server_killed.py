@@ -5,6 +5,7 @@ outbox, retries when the server is back on the same address, and the server ends
 import threading
 
 import pytest
+from qiaomen_field import i18n
 from qiaomen_field.sync import BackgroundSync
 
 from tests.faults.conftest import log_visits
@@ -41,6 +42,7 @@ def test_server_killed_mid_push(server_db, processes, phones, point, stored_befo
     # The phone: the push failed as "offline"; nothing left the outbox; the error is recorded for the sync screen.
     assert [e for e, _ in events] == ["started", "offline"], events
     assert events[-1][1]["retry_in"] > 0
+    assert i18n.sync_failed(events[-1][1]).startswith("连不上服务器")  # the app's status line: no answer came
     assert phone.pending_count() == 500 and phone.store.outbox_ids() == set(sent)
     assert phone.store.meta_get("last_error")
     assert len(server_db.visit_ids()) == stored_before_retry
