@@ -15,7 +15,19 @@ from tests.browser import admin_login, chromium_page
 from tests.coverage import reference
 from tests.factories import PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def key_groups(transactional_db):
+    """The default key groups (a data migration; an earlier transactional test's flush removed them)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("server.registry.migrations.0002_default_key_groups").add_groups(apps, None)
+
+
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
