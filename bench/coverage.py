@@ -119,11 +119,11 @@ def build_city(households: int = HOUSEHOLDS, visits: int = VISITS, progress=prin
         _sql(cur, """
 INSERT INTO registry_household (register_id, community_id, street, building, unit, floor, room, address, location,
   cell_id, status, size, created_at, updated_at)
-SELECT 'B' || lpad(g::text, 8, '0'), c.community_id, '琅琊路', (g % 40 + 1)::text, (g % 4 + 1)::text, g % 18 + 1,
-  (g % 18 + 1)::text || '0' || (g % 4 + 1)::text, '琅琊路' || (g % 40 + 1) || '栋',
+SELECT 'B' || lpad(g::text, 8, '0'), c.community_id, '琅琊路', (g %% 40 + 1)::text, (g %% 4 + 1)::text, g %% 18 + 1,
+  (g %% 18 + 1)::text || '0' || (g %% 4 + 1)::text, '琅琊路' || (g %% 40 + 1) || '栋',
   ST_SetSRID(ST_MakePoint(c.x + 0.0002 + random() * 0.0096, c.y + 0.0002 + random() * 0.0096), 4326), c.cell_id,
-  CASE WHEN u < 0.05 THEN 'vacant' WHEN u < 0.07 THEN 'demolished' ELSE 'occupied' END, 1 + g % 5, now(), now()
-FROM (SELECT g, random() AS u FROM generate_series(0, %s - 1) g) s JOIN bench_cell c ON c.i = (g * %s / %s)
+  CASE WHEN u < 0.05 THEN 'vacant' WHEN u < 0.07 THEN 'demolished' ELSE 'occupied' END, 1 + g %% 5, now(), now()
+FROM (SELECT g, random() AS u FROM generate_series(0, %s - 1) g) s JOIN bench_cell c ON c.i = (g::bigint * %s / %s)
 """, [households, n_cells, households])
         progress(f"households: {households:,} ({time.monotonic() - t0:.0f} s)")
         t0 = time.monotonic()
@@ -300,6 +300,7 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=VISITS)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="measure on a database kept by --keep")
+    parser.add_argument("--build-only", action="store_true", help="build the city, keep it, measure nothing")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgis") or "bench" not in url.rsplit("/", 1)[-1]:
@@ -326,6 +327,9 @@ def main() -> None:
             call_command("migrate", verbosity=0)
             city = build_city(args.households, args.visits)
         print(f"city: {city}", flush=True)
+        if args.build_only:
+            args.keep = True
+            return
         figures = {"households": city.households, "cells": city.cells, "residents": city.residents,
                    "visits": city.visits, "build_s": city.build_seconds}
         figures.update(measure_full_recompute(city))

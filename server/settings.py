@@ -194,6 +194,9 @@ SPECTACULAR_SETTINGS = {
 # Offline-first map widget: no web tiles unless QIAOMEN_TILE_URL is configured.
 QIAOMEN_TILE_URL = os.environ.get("QIAOMEN_TILE_URL", "")
 QIAOMEN_TILE_ATTRIBUTION = os.environ.get("QIAOMEN_TILE_ATTRIBUTION", "")
+# The base map's datum: "wgs84", or "gcj02" for the Chinese web maps (AMap, Tencent, …); with gcj02 the coverage
+# map shifts its WGS-84 cells onto it (docs/coverage-map.md).
+QIAOMEN_TILE_CRS = os.environ.get("QIAOMEN_TILE_CRS", "wgs84").lower()
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (32.30, 118.32),
     "DEFAULT_ZOOM": 9,

@@ -13,6 +13,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("plan/", include("server.planner.urls")),
     path("reports/", include("server.reports.page_urls")),
+    path("coverage/", include("server.coverage.page_urls")),
+    path("tiles/", include("server.coverage.tile_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
