@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from urllib.parse import urlsplit
 import openpyxl
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -47,6 +49,7 @@ from tests.common.url_walk_world import ANON, AREA_ROLES, FIELD_ROLES, ROLES, Wo
 
 WALKERS = [ANON, *ROLES]
 OK, BAD, UNAUTH, DENY, GONE, NOPE, LOGIN, REDIRECT = "200", "400", "401", "403", "404", "405", "login", "302"
+TILE = OK if settings.IS_POSTGIS else "501"  # vector tiles need PostGIS
 REASON = {"reason": "预警劝阻，需电话联系户主"}
 FULL_PHONE = "13812345678"  # every resident's phone in tests/factories.py
 
@@ -362,6 +365,61 @@ def check_coverage_workers(w, role, r):
     want = set(Visit.objects.filter(round=w.rounds["A"], household__cell__code__in=cells)
                .values_list("worker__username", flat=True))
     _same([row["username"] for row in r.json()["rows"]], want, "coverage workers")
+
+
+def check_coverage_geojson(w, role, r):
+    body = r.json()
+    cells = _coverage_cells(w, role)
+    _same([f["id"] for f in _features(r)], cells, "coverage GeoJSON features (level=cell)")
+    assert body["total"]["to_visit"] == 3 * len(cells), \
+        f"coverage GeoJSON total to_visit {body['total']['to_visit']}, the territory {3 * len(cells)}"
+
+
+def _round_households(w, role) -> set[str]:
+    return set(Household.objects.filter(cell__code__in=_coverage_cells(w, role)).values_list("register_id", flat=True))
+
+
+def check_coverage_households(w, role, r):
+    rows = _results(r)
+    _same([h["register_id"] for h in rows], _round_households(w, role), "coverage households (state=all)")
+    assert FULL_PHONE not in r.content.decode(), "a full phone number in the household list"
+
+
+def check_coverage_households_xlsx(w, role, r):
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True).active
+    text = repr([list(row) for row in sheet.iter_rows(values_only=True)])
+    mine = _round_households(w, role)
+    others = set(Household.objects.values_list("register_id", flat=True)) - mine
+    leaked = sorted(h for h in others if f"'{h}'" in text)
+    missing = sorted(h for h in mine if f"'{h}'" not in text)
+    assert not leaked and not missing, f"households XLSX: outside the territory {leaked}; missing {missing}"
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2 ** z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+TILE_Z = 5  # one tile holds both cities (lon 118–119.5, lat 32–32.5)
+
+
+def _tile_url(w, role, side) -> str:
+    x, y = _tile_of(118.5, 32.25, TILE_Z)
+    assert _tile_of(119.5, 32.0, TILE_Z) == (x, y) == _tile_of(118.0, 32.5, TILE_Z)
+    return f"/tiles/coverage/{TILE_Z}/{x}/{y}.pbf?round={w.round(role, side).pk}"
+
+
+def check_tile(w, role, r):
+    """Each feature carries its cell's code: the caller's cells of the round, none other."""
+    import mapbox_vector_tile
+
+    features = mapbox_vector_tile.decode(r.content)["coverage"]["features"] if r.content else []
+    _same([f["properties"]["code"] for f in features], _coverage_cells(w, role), "tile features")
+
+
+def check_coverage_page(w, role, r):
+    config = _context(r, "config")
+    _same([c["id"] for c in config["campaigns"]], Expect.campaigns(w, role), "coverage map page: campaigns")
 
 
 def check_reports(w, role, r):
@@ -731,6 +789,17 @@ ROUTES: dict[str, Route] = {
     "api/v1/coverage/daily": _coverage("/daily", check_coverage_daily),
     "api/v1/coverage/teams": _coverage("/teams", check_coverage_teams),
     "api/v1/coverage/workers": _coverage("/workers", check_coverage_workers),
+    "api/v1/coverage/geojson": _coverage("/geojson", check_coverage_geojson),
+    "api/v1/coverage/households": api_object(
+        lambda w, role, side: f"/api/v1/coverage/households?round={w.round(role, side).pk}&state=all&limit=2000",
+        SIGNED_IN, access(UNAUTH, BAD, BAD), check_coverage_households),
+    "api/v1/coverage/households.xlsx": api_object(  # an export: audited
+        lambda w, role, side: f"/api/v1/coverage/households.xlsx?round={w.round(role, side).pk}&state=all",
+        SIGNED_IN, access(UNAUTH, BAD, BAD), check_coverage_households_xlsx),
+    "coverage/": page("/coverage/", access(LOGIN, OK, OK), check_coverage_page),
+    # vector tiles (PostGIS; SpatiaLite answers 501 "use the GeoJSON"): the caller's cells only
+    "tiles/coverage/<int:z>/<int:x>/<int:y>.pbf": api_object(
+        _tile_url, access(UNAUTH, TILE, TILE), access(UNAUTH, BAD, BAD), check_tile),
     # ---- sync and devices (token authentication)
     "api/v1/auth/device": post_only("/api/v1/auth/device", anon=NOPE),
     "api/v1/auth/device/wiped": post_only("/api/v1/auth/device/wiped", anon=NOPE),
