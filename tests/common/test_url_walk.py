@@ -946,3 +946,28 @@ def test_the_world_has_something_outside_every_territory(world, db):
     for role in ("city_admin", "district_admin"):
         assert Expect.audit(world, role) < set(AuditEntry.objects.values_list("pk", flat=True)), role
     assert Expect.reports(world, "city_admin") < set(Report.objects.values_list("pk", flat=True))
+
+
+def test_a_worker_claims_cells_only_of_campaigns_where_they_work(world, db):
+    """A claim would make the cell's households (and their phones, for a grid worker) the claimer's: a worker of
+    another district or city is refused, before being told who holds the cell or whether the round is open."""
+    from server.campaigns import services as campaign_services
+
+    round, cell = world.rounds["A"], world.cells[3]  # district 341102, township 2
+    campaign_services.cell_assign(round=round, cell=cell, user=world.users["root"], reason="收回 take back")
+    for outsider in ("gw_d1", "gw_city2"):
+        client = _client(world, outsider, False)
+        r = client.post(f"/api/v1/rounds/{round.pk}/claims", {"cell": cell.code}, content_type="application/json")
+        assert r.status_code == 400 and r.json()["code"] == "outside_territory", r.content
+        assert not CellAssignment.objects.filter(round=round, cell=cell).exists()
+        households = client.get(f"/api/v1/households?cell={cell.code}").json()["features"]
+        assert households == []
+    pushed = _client(world, "gw_city2", True).post("/api/v1/sync/push", {
+        "visits": [], "household_reports": [],
+        "claims": [{"id": "6f1c1f9e-2b57-4a77-9a39-3d4f3c0b2a11", "round": round.pk, "cell": cell.pk}]},
+        content_type="application/json")
+    assert [(x["status"], x["code"]) for x in pushed.json()["results"]] == [("rejected", "outside_territory")]
+    # a worker of the district claims it (any cell of the campaign's scope)
+    r = _client(world, "grid_worker", False).post(f"/api/v1/rounds/{round.pk}/claims", {"cell": cell.code},
+                                                  content_type="application/json")
+    assert r.status_code == 201 and r.json()["worker"] == "gw"
