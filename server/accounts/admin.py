@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from server.accounts import scoping, services
 from server.accounts.models import Team, User
-from server.common.admin import ScopedAdminMixin
+from server.common.admin import ScopedAdminMixin, ScopedChoicesMixin
 
 
 @admin.register(User)
@@ -21,17 +21,6 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         return fields if request.user.is_superuser else fields + list(self.SUPERUSER_FIELDS)
-
-    # An account's areas and station: chosen among those of the editor's territory.
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "areas":
-            kwargs["queryset"] = scoping.areas_visible(request.user)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "police_station":
-            kwargs["queryset"] = scoping.police_stations_visible(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # Role, area, status and group changes go into the audit trail: the state before the form is saved, compared
     # with the state after its many-to-many fields (areas, groups) are saved too. A new account, or a new role,
@@ -60,7 +49,7 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["name", "area", "police_station", "leader"]
     filter_horizontal = ["members"]
     autocomplete_fields = ["area", "police_station", "leader"]

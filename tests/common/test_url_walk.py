@@ -595,6 +595,27 @@ def _admin_rows_check(label: str):
     return check
 
 
+def _choices(w: World, role: str) -> dict:
+    """model → the pks a form may offer the role (a select, a filter box, an autocomplete's accepted values)."""
+    return {Area: ADMIN["territory.area"].rows, GridCell: ADMIN["territory.gridcell"].rows,
+            PoliceStation: ADMIN["territory.policestation"].rows, User: Expect.users, Team: Expect.teams,
+            Household: Expect.household_pks}
+
+
+def check_admin_form(w, role, r):
+    """An add or change form offers (and accepts) only objects of the caller's territory in its choice fields."""
+    forms = [_context(r, "adminform").form]
+    forms += [f for inline in r.context.get("inline_admin_formsets", []) for f in inline.formset.forms]
+    leaks = []
+    for form in forms:
+        for name, field in form.fields.items():
+            qs = getattr(field, "queryset", None)
+            allowed = _choices(w, role).get(getattr(qs, "model", None))
+            if allowed is not None and (leaked := set(qs.values_list("pk", flat=True)) - allowed(w, role)):
+                leaks.append(f"{name!r} offers {qs.model.__name__} {sorted(leaked)}")
+    assert not leaks, f"form fields offer objects outside the territory: {'; '.join(leaks)}"
+
+
 def _perm(label: str, role: str, letters: str) -> bool:
     return any(x in ADMIN[label].perms.get(role, "") for x in letters)
 
@@ -638,12 +659,12 @@ def admin_model_routes(label: str) -> dict[str, Route]:
 
     return {
         base: page(f"/{base}", may_view, check),
-        f"{base}add/": page(f"/{base}add/", may_add),
+        f"{base}add/": page(f"/{base}add/", may_add, check_admin_form),
         f"{base}<path:object_id>/history/": history,
         f"{base}<path:object_id>/delete/": page_object(lambda w, r, s: f"/{base}{obj(w, r, s)}/delete/",
                                                        staff(lambda r: DENY), staff(lambda r: DENY)),
         f"{base}<path:object_id>/change/": page_object(lambda w, r, s: f"/{base}{obj(w, r, s)}/change/",
-                                                       may_view, outside_change),
+                                                       may_view, outside_change, check_admin_form),
         # the bare object URL redirects to its change page (which then decides)
         f"{base}<path:object_id>/": page_object(lambda w, r, s: f"/{base}{obj(w, r, s)}/",
                                                 staff(lambda r: REDIRECT), staff(lambda r: REDIRECT)),
