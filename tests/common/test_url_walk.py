@@ -740,9 +740,17 @@ def _outside_round(path: str, expect: dict):
                                   f"{w.cell(role, 'in').code}/{path}", expect[role])]
 
 
+def _area_outside(path: str, query: str = ""):
+    """Round A1, narrowed to the nearest cell outside the caller's territory: 400 ("no area … in your territory")."""
+    return lambda w, role: [Probe("area outside", f"/api/v1/coverage{path}?round={w.rounds['A'].pk}{query}"
+                                  f"&area={w.cell(role, 'out').code}", access(UNAUTH, BAD, BAD)[role])]
+
+
 def _coverage(path: str, check):
-    return api_object(lambda w, role, side: f"/api/v1/coverage{path}?round={w.round(role, side).pk}&level=cell",
-                      SIGNED_IN, access(UNAUTH, BAD, BAD), check)
+    return _probes(
+        api_object(lambda w, role, side: f"/api/v1/coverage{path}?round={w.round(role, side).pk}&level=cell",
+                   SIGNED_IN, access(UNAUTH, BAD, BAD), check),
+        _area_outside(path, "&level=cell"))
 
 
 ROUTES: dict[str, Route] = {
@@ -811,12 +819,13 @@ ROUTES: dict[str, Route] = {
     "api/v1/coverage/teams": _coverage("/teams", check_coverage_teams),
     "api/v1/coverage/workers": _coverage("/workers", check_coverage_workers),
     "api/v1/coverage/geojson": _coverage("/geojson", check_coverage_geojson),
-    "api/v1/coverage/households": api_object(
+    "api/v1/coverage/households": _probes(api_object(
         lambda w, role, side: f"/api/v1/coverage/households?round={w.round(role, side).pk}&state=all&limit=2000",
-        SIGNED_IN, access(UNAUTH, BAD, BAD), check_coverage_households),
-    "api/v1/coverage/households.xlsx": api_object(  # an export: audited
+        SIGNED_IN, access(UNAUTH, BAD, BAD), check_coverage_households), _area_outside("/households", "&state=all")),
+    "api/v1/coverage/households.xlsx": _probes(api_object(  # an export: audited
         lambda w, role, side: f"/api/v1/coverage/households.xlsx?round={w.round(role, side).pk}&state=all",
         SIGNED_IN, access(UNAUTH, BAD, BAD), check_coverage_households_xlsx),
+        _area_outside("/households.xlsx", "&state=all")),
     "coverage/": page("/coverage/", access(LOGIN, OK, OK), check_coverage_page),
     # vector tiles (PostGIS; SpatiaLite answers 501 "use the GeoJSON"): the caller's cells only
     "tiles/coverage/<int:z>/<int:x>/<int:y>.pbf": api_object(
