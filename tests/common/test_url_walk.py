@@ -832,7 +832,10 @@ ROUTES: dict[str, Route] = {
         _tile_url, access(UNAUTH, TILE, TILE), access(UNAUTH, BAD, BAD), check_tile),
     # ---- sync and devices (token authentication)
     "api/v1/auth/device": post_only("/api/v1/auth/device", anon=NOPE),
-    "api/v1/auth/device/wiped": post_only("/api/v1/auth/device/wiped", anon=NOPE),
+    # only a revoked device's own token confirms a wipe: none → 401 token_invalid, a live one → 400 not_revoked
+    "api/v1/auth/device/wiped": _probes(post_only("/api/v1/auth/device/wiped", anon=NOPE), lambda w, role: [
+        Probe("POST, live token", "/api/v1/auth/device/wiped", access(UNAUTH, BAD, BAD)[role], method="post",
+              token=True, data={"discarded": {"visits": 0, "household_reports": 0, "claims": 0}})]),
     "api/v1/sync/pull": lambda w, role: [
         Probe("device token", "/api/v1/sync/pull?cursor=&limit=1000", SIGNED_IN[role], check_pull, token=True),
         Probe("session", "/api/v1/sync/pull?cursor=&limit=1000", access(UNAUTH, BAD, BAD)[role]),  # device_required
