@@ -64,7 +64,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     media = tmp_path_factory.mktemp("media")
     with override_settings(MEDIA_ROOT=str(media), PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         with django_db_blocker.unblock(), transaction.atomic():
-            yield build_world(media)
+            yield build_world()
             transaction.set_rollback(True)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.gis.geos import MultiPolygon, Point
@@ -36,7 +36,7 @@ from server.registry.models import Household, KeyPlace, KeyPlaceKind
 from server.reports import services as report_services
 from server.reports.models import Report
 from server.sync import services as sync_services
-from server.sync.models import Device, HouseholdReport
+from server.sync.models import HouseholdReport
 from server.territory.models import Area, AreaLevel, GridCell, PoliceStation
 from server.visits.models import VisitSource
 from server.visits.services import VisitInput, visits_record
@@ -90,7 +90,6 @@ class World:
     reports: dict[str, Report]
     tokens: dict[str, str]
     stations: dict[str, PoliceStation]
-    extra: dict = field(default_factory=dict)
 
     # objects inside / outside a role's territory --------------------------------------------------------------
     def cell(self, role: str, side: str) -> GridCell:
@@ -168,7 +167,7 @@ def _campaign(name: str, area: Area, by: User, holders: dict[int, tuple], cells:
     return campaign
 
 
-def build_world(media_root) -> World:
+def build_world() -> World:
     """Everything the walk needs; after-commit work (coverage, reports) runs as a commit would run it."""
     with TestCase.captureOnCommitCallbacks(execute=True):
         return _build_world()
@@ -202,7 +201,7 @@ def _build_world() -> World:
     users["station_chief"].police_station = stations["D0"]
     users["station_chief"].save(update_fields=["police_station"])
     # an account without areas: its audit entries have no territory (city admins and superusers read them)
-    make_user("nobody", Role.VOLUNTEER, areas=[], )
+    make_user("nobody", Role.VOLUNTEER, areas=[])
     teams = {
         "一队": account_services.team_create(name="一队", area=d0, members=[users["volunteer"]]),
         "二队": account_services.team_create(name="二队", area=d1, members=[users["gw_d1"]]),
@@ -261,4 +260,4 @@ def _build_world() -> World:
                  tokens=tokens, stations=stations)
 
 
-__all__ = ["ANON", "AREA_ROLES", "FIELD_ROLES", "ROLES", "World", "build_world", "Device"]
+__all__ = ["ANON", "AREA_ROLES", "FIELD_ROLES", "ROLES", "Territory", "World", "build_world"]
