@@ -3,6 +3,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from server.common.health import HealthApi
+
 admin.site.site_header = "敲门 Qiaomen 反诈敲门行动管理"
 admin.site.site_title = "敲门 Qiaomen"
 admin.site.index_title = "管理 Administration"
@@ -18,6 +20,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/v1/health", HealthApi.as_view(), name="health"),
     path("api/v1/", include("server.territory.urls")),
     path("api/v1/", include("server.registry.urls")),
     path("api/v1/", include("server.accounts.urls")),

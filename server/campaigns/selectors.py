@@ -27,7 +27,8 @@ def campaign_area_paths(*, campaign: Campaign) -> list[str]:
     return list(campaign.areas.values_list("path", flat=True))
 
 
-def _under(paths: list[str], field: str) -> Q:
+def under(paths: list[str], field: str) -> Q:
+    """`field` starts with any of these materialised paths (nothing when there are none)."""
     if not paths:
         return Q(pk__in=[])
     return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in paths))
@@ -35,7 +36,7 @@ def _under(paths: list[str], field: str) -> Q:
 
 def campaign_cells(*, campaign: Campaign) -> QuerySet:
     """Grid cells inside the campaign's scope."""
-    return GridCell.objects.filter(_under(campaign_area_paths(campaign=campaign), "path"))
+    return GridCell.objects.filter(under(campaign_area_paths(campaign=campaign), "path"))
 
 
 def campaign_list(*, user: User) -> QuerySet:
@@ -68,7 +69,7 @@ def settled_in_earlier_rounds(*, round: Round) -> QuerySet:
 def round_households(*, round: Round) -> QuerySet:
     """The households this round must visit (see module docstring)."""
     paths = campaign_area_paths(campaign=round.campaign)
-    qs = Household.objects.filter(_under(paths, "community__path"), status=HouseholdStatus.OCCUPIED)
+    qs = Household.objects.filter(under(paths, "community__path"), status=HouseholdStatus.OCCUPIED)
     if round.number > 1:
         settled = settled_in_earlier_rounds(round=round).filter(household_id=OuterRef("pk"))
         qs = qs.filter(~Exists(settled))

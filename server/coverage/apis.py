@@ -144,7 +144,7 @@ class CoverageHouseholdsApi(_CoverageApi):
                                                area_code=data["area_code"], state=data["state"])
         paginator = HouseholdsPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
-        rows = households.household_rows(page)
+        rows = households.household_rows(page, round=data["round"])
         return paginator.get_paginated_response(serializers.HouseholdRowSerializer(rows, many=True).data)
 
 

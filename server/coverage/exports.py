@@ -41,7 +41,7 @@ def round_households_xlsx(*, user: User, round: Round, area_code: str | None, st
     total = qs.count()
     if total > EXPORT_MAX_ROWS:
         raise ExportTooLarge(total)
-    rows = household_rows(list(qs))
+    rows = household_rows(list(qs), round=round)
     zh_state = {k: v[0] for k, v in STATES.items()}
     table = Table(sheet="住户清单", title=f"{STATES[state][0]}住户清单", columns=COLUMNS, frozen_columns=3, rows=[
         [r.cell, r.community, r.register_id, r.address, zh_state[r.state], r.outcome_label or "未走访", r.visits,

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, QuerySet
 
 from server.accounts import scoping
 from server.accounts.models import User
 from server.campaigns import selectors as campaign_selectors
-from server.campaigns.models import OutcomeCode, Round
+from server.campaigns.models import Round
 from server.common import pii
 from server.coverage.selectors import area_path
-from server.registry.models import Household, Resident
+from server.registry.models import Household, HouseholdStatus, Resident
 from server.visits.state import HouseholdRoundState
 
 STATES = {
@@ -56,22 +55,26 @@ def round_households_query(*, user: User, round: Round, area_code: str | None = 
     annotated with their round state; ordered by cell, address."""
     if state not in STATES:
         raise ValueError(f"state must be one of {list(STATES)}")
-    qs = scoping.households_visible(user, campaign_selectors.round_households(round=round)).filter(
-        cell__isnull=False, cell__in=scoping.grid_cells_visible(user).values("id"))
+    # The households coverage counts (server/coverage/statements.py `targets`): occupied, in a cell of the
+    # campaign's areas that the caller reaches, not settled in an earlier round (by the round states).
+    cells = scoping.grid_cells_visible(user).filter(
+        campaign_selectors.under(campaign_selectors.campaign_area_paths(campaign=round.campaign), "path"))
     if area_code:
-        path = area_path(user=user, area_code=area_code)
-        qs = qs.filter(cell__path__startswith=path)  # as coverage counts: by the household's cell
+        cells = cells.filter(path__startswith=area_path(user=user, area_code=area_code))
+    # The cells as constants (at most a city's few thousand): the planner then starts from these cells'
+    # households, not from every household under the campaign's areas (docs/benchmarks.md).
+    qs = Household.objects.filter(status=HouseholdStatus.OCCUPIED,
+                                  cell_id__in=list(cells.values_list("id", flat=True)))
+    earlier = list(Round.objects.filter(campaign_id=round.campaign_id, number__lt=round.number)
+                   .values_list("id", flat=True))
+    if earlier:
+        settled = HouseholdRoundState.objects.filter(household=OuterRef("pk"), round_id__in=earlier, settled=True)
+        qs = qs.filter(~Exists(settled))
+    # Semi-joins, not correlated scalar subqueries: the planner hashes the round's states once (a township of
+    # 28,000 households: 12.9 s with five scalar subqueries per row, see docs/benchmarks.md).
     states = HouseholdRoundState.objects.filter(round=round, household=OuterRef("pk"))
-    outcomes = OutcomeCode.objects.filter(pk=OuterRef("_outcome_id"))
-    qs = qs.annotate(
-        _reached=Coalesce(Subquery(states.values("reached")[:1]), Value(False), output_field=BooleanField()),
-        _visits=Coalesce(Subquery(states.values("visits")[:1]), Value(0)),
-        _last_visit_at=Subquery(states.values("last_visit_at")[:1]),
-        _outcome_id=Subquery(states.values("outcome_id")[:1]),
-    ).annotate(
-        _outcome=Subquery(outcomes.values("code")[:1]), _outcome_label=Subquery(outcomes.values("label")[:1]),
-        _excluded=Exists(outcomes.filter(excluded=True)),
-    )
+    qs = qs.annotate(_reached=Exists(states.filter(reached=True)),
+                     _excluded=Exists(states.filter(reached=False, outcome__excluded=True)))
     if state == "not_reached":
         qs = qs.filter(_reached=False, _excluded=False)
     elif state == "reached":
@@ -89,10 +92,14 @@ def _address(h: Household) -> str:
     return text or h.address
 
 
-def household_rows(households: list[Household]) -> list[HouseholdRow]:
-    """Rows of annotated households (round_households_query), with masked contacts; two queries in all."""
+def household_rows(households: list[Household], *, round: Round) -> list[HouseholdRow]:
+    """Rows of annotated households (round_households_query), with their round state and masked contacts; two
+    more queries in all."""
+    ids = [h.pk for h in households]
+    states = {s["household_id"]: s for s in HouseholdRoundState.objects.filter(round=round, household_id__in=ids)
+              .values("household_id", "visits", "last_visit_at", "outcome__code", "outcome__label")}
     contacts: dict[int, tuple[str, str, int]] = {}
-    for hid, name, phone in (Resident.objects.filter(household_id__in=[h.pk for h in households])
+    for hid, name, phone in (Resident.objects.filter(household_id__in=ids)
                              .order_by("household_id", "id").values_list("household_id", "name", "phone_masked")):
         first_name, first_phone, n = contacts.get(hid, ("", "", 0))
         contacts[hid] = (first_name or name, first_phone or phone, n + 1)
@@ -100,10 +107,11 @@ def household_rows(households: list[Household]) -> list[HouseholdRow]:
     for h in households:
         name, phone, residents = contacts.get(h.pk, ("", "", 0))
         state = "reached" if h._reached else ("excluded" if h._excluded else "not_reached")
+        st = states.get(h.pk, {})
         contact = " ".join(p for p in (pii.name_mask(name), phone) if p)
         rows.append(HouseholdRow(
             id=h.pk, register_id=h.register_id, community=h.community.name, cell=h.cell.code, address=_address(h),
-            state=state, outcome=h._outcome, outcome_label=h._outcome_label, visits=h._visits,
-            last_visit_at=h._last_visit_at, residents=residents, contact=contact, lat=round(h.location.y, 6),
-            lon=round(h.location.x, 6)))
+            state=state, outcome=st.get("outcome__code"), outcome_label=st.get("outcome__label"),
+            visits=st.get("visits", 0), last_visit_at=st.get("last_visit_at"), residents=residents,
+            contact=contact, lat=float(f"{h.location.y:.6f}"), lon=float(f"{h.location.x:.6f}")))
     return rows
