@@ -773,6 +773,9 @@ ROUTES: dict[str, Route] = {
     "api/schema/": page("/api/schema/", everyone(OK)),
     "api/docs/": page("/api/docs/", everyone(OK)),
     "api/redoc/": page("/api/redoc/", everyone(OK)),
+    # ---- for load balancers: public, says only whether the database and broker answer
+    "api/v1/health": page("/api/v1/health", everyone(OK), lambda w, role, r: _same(
+        r.json(), {"status", "database", "broker"}, "health answer's keys")),
     # ---- territory and register
     "api/v1/areas": api_list("/api/v1/areas?page_size=2000", SIGNED_IN, check_areas),
     "api/v1/cells": api_list("/api/v1/cells?page_size=2000", SIGNED_IN, check_cells),
