@@ -114,6 +114,13 @@ if DATABASES["default"]["ENGINE"].endswith("spatialite"):
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("QIAOMEN_TEST_DB") or None
+elif DATABASES["default"]["ENGINE"].endswith("postgis"):
+    # Planner costs for SSD storage (PostgreSQL's default 4.0 assumes spinning disks and, at city scale, hashes a
+    # whole table where an index lookup of a few hundred rows is 5x faster: docs/benchmarks.md). Empty: the
+    # server's own setting (e.g. behind PgBouncer, which refuses the `options` startup parameter).
+    _page_cost = os.environ.get("QIAOMEN_PG_RANDOM_PAGE_COST", "1.1")
+    if _page_cost:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c random_page_cost={float(_page_cost)}"
 SPATIALITE_LIBRARY_PATH = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 # GDAL 3.6 (Debian 12) cannot block file/network access from spatial references; we never parse untrusted
 # SRS strings from the network (imports are run by admins on files they chose). See docs/security.md.

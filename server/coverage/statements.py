@@ -102,7 +102,10 @@ def _targets(scope: Scope, cells: list[int] | None, households: list[int] | None
         settled = (f"AND NOT EXISTS (SELECT 1 FROM visits_householdroundstate e WHERE e.household_id = h.id "
                    f"AND e.round_id IN ({_marks(scope.earlier_round_ids)}) AND e.settled {only})")
         settled_params = [*scope.earlier_round_ids, *only_params]
-    sql = f"""targets AS (
+    # MATERIALIZED: computed once, then joined. Inlined, the planner under-estimates the few cells' targets and
+    # re-runs the campaign's folded states for every row of the key-group join (900 ms instead of 20 ms for a
+    # 500-visit push at city scale). PostgreSQL >= 12, SQLite >= 3.35.
+    sql = f"""targets AS MATERIALIZED (
   SELECT h.id AS household_id, h.cell_id AS cell_id, {reached} AS reached,
     CASE WHEN s.visits > 0 THEN 1 ELSE 0 END AS attempted,
     CASE WHEN {reached} = 1 THEN 0 WHEN o.excluded THEN 1 ELSE 0 END AS excluded,
