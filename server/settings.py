@@ -203,6 +203,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "server.common.csrf.csrf_failure"  # Chinese first; JSON under /api/
 
 
 def _tile_origin(url: str) -> str:
