@@ -29,3 +29,9 @@ urlpatterns = [
     path("api/v1/", include("server.reports.urls")),
     path("api/v1/", include("server.audit.urls")),
 ]
+
+# JSON errors for /api/ URLs that no view answers (Django's pages elsewhere): server/common/http_errors.py
+handler400 = "server.common.http_errors.bad_request"
+handler403 = "server.common.http_errors.permission_denied"
+handler404 = "server.common.http_errors.page_not_found"
+handler500 = "server.common.http_errors.server_error"
