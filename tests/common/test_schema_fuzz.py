@@ -13,6 +13,8 @@ import json
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from server.accounts import services as account_services
@@ -58,7 +60,15 @@ def city(db, settings, tmp_path):
     token = device_token_issue(username=admin.username, password=PASSWORD, device_id="fuzz-device").token
     real = {"campaigns": campaign.pk, "rounds": round.pk, "reports": report.pk,
             "households": mc.households[0].pk, "code": mc.cells[0].code}
-    return {"headers": {"Authorization": f"Token {token}"}, "real": real}
+    # The requests go to the raw WSGI app: keep Django from closing the test's connection (and its transaction)
+    # at the end of each, as Django's own test client does.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield {"headers": {"Authorization": f"Token {token}"}, "real": real}
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 def _aimed_at_real_objects(case, real: dict) -> dict | None:
