@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
 
 import pytest
 import schemathesis
@@ -24,7 +25,7 @@ from server.sync.services import device_token_issue
 from server.wsgi import application
 from tests.factories import PASSWORD, Role, build_mini_city, make_user
 
-MAX_EXAMPLES = 5
+MAX_EXAMPLES = int(os.environ.get("QIAOMEN_FUZZ_EXAMPLES", "5"))  # more on a long local run
 CONFIG = schemathesis.Config.from_dict({
     "seed": 7,
     "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
