@@ -119,11 +119,11 @@ def build_city(households: int = HOUSEHOLDS, visits: int = VISITS, progress=prin
         _sql(cur, """
 INSERT INTO registry_household (register_id, community_id, street, building, unit, floor, room, address, location,
   cell_id, status, size, created_at, updated_at)
-SELECT 'B' || lpad(g::text, 8, '0'), c.community_id, '琅琊路', (g % 40 + 1)::text, (g % 4 + 1)::text, g % 18 + 1,
-  (g % 18 + 1)::text || '0' || (g % 4 + 1)::text, '琅琊路' || (g % 40 + 1) || '栋',
+SELECT 'B' || lpad(g::text, 8, '0'), c.community_id, '琅琊路', (g %% 40 + 1)::text, (g %% 4 + 1)::text, g %% 18 + 1,
+  (g %% 18 + 1)::text || '0' || (g %% 4 + 1)::text, '琅琊路' || (g %% 40 + 1) || '栋',
   ST_SetSRID(ST_MakePoint(c.x + 0.0002 + random() * 0.0096, c.y + 0.0002 + random() * 0.0096), 4326), c.cell_id,
-  CASE WHEN u < 0.05 THEN 'vacant' WHEN u < 0.07 THEN 'demolished' ELSE 'occupied' END, 1 + g % 5, now(), now()
-FROM (SELECT g, random() AS u FROM generate_series(0, %s - 1) g) s JOIN bench_cell c ON c.i = (g * %s / %s)
+  CASE WHEN u < 0.05 THEN 'vacant' WHEN u < 0.07 THEN 'demolished' ELSE 'occupied' END, 1 + g %% 5, now(), now()
+FROM (SELECT g, random() AS u FROM generate_series(0, %s - 1) g) s JOIN bench_cell c ON c.i = (g::bigint * %s / %s)
 """, [households, n_cells, households])
         progress(f"households: {households:,} ({time.monotonic() - t0:.0f} s)")
         t0 = time.monotonic()
@@ -294,12 +294,125 @@ def measure_township_json(city: City, runs: int = 20) -> dict:
     return figures
 
 
+def _percentiles(times: list[float], prefix: str) -> dict:
+    ordered = sorted(times)
+    return {f"{prefix}_p50_ms": round(statistics.median(ordered) * 1000, 1),
+            f"{prefix}_p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000, 1)}
+
+
+def measure_tiles(city: City, per_zoom: int = 40) -> dict:
+    """GET /tiles/coverage/{z}/{x}/{y}.pbf as the city admin (session, the full Django stack in-process), zooms
+    10–14, tiles picked at random among those over the city's cells (seeded): p50, p95, sizes."""
+    import math
+    import random
+
+    from django.contrib.gis.db.models import Extent
+    from django.test import Client
+
+    from server.territory.models import GridCell
+
+    client = Client()
+    assert client.login(username=city.admin_username, password=PASSWORD)
+    cells = list(GridCell.objects.values_list("geom", flat=True)[:: max(1, city.cells // 400)])
+    rng = random.Random(7)
+    west, south, east, north = GridCell.objects.aggregate(e=Extent("geom"))["e"]
+    figures: dict = {"tile_city_extent": [round(v, 3) for v in (west, south, east, north)]}
+    everything = []
+    for z in range(10, 15):
+        n = 2 ** z
+        times, sizes = [], []
+        for _ in range(per_zoom):
+            c = rng.choice(cells).centroid
+            x = int((c.x + 180) / 360 * n)
+            y = int((1 - math.asinh(math.tan(math.radians(c.y))) / math.pi) / 2 * n)
+            t0 = time.perf_counter()
+            response = client.get(f"/tiles/coverage/{z}/{x}/{y}.pbf", {"round": city.round2_id})
+            times.append(time.perf_counter() - t0)
+            assert response.status_code == 200, (z, x, y, response.status_code)
+            sizes.append(len(response.content))
+        everything += times
+        figures.update(_percentiles(times, f"tile_z{z}"))
+        figures[f"tile_z{z}_kb"] = round(statistics.median(sizes) / 1024, 1)
+    figures.update(_percentiles(everything, "tile_z10_14"))
+    return figures
+
+
+def measure_township_geojson(city: City, runs: int = 20) -> dict:
+    """GET /api/v1/coverage/geojson of one township's cells and communities, as the city admin."""
+    from django.test import Client
+
+    client = Client()
+    assert client.login(username=city.admin_username, password=PASSWORD)
+    figures = {}
+    for level in ("cell", "community"):
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            response = client.get("/api/v1/coverage/geojson",
+                                  {"round": city.round2_id, "level": level, "area": city.township_code})
+            times.append(time.perf_counter() - t0)
+            assert response.status_code == 200, response.content[:300]
+        figures.update(_percentiles(times, f"township_geojson_{level}"))
+        figures[f"township_geojson_{level}_features"] = len(response.json()["features"])
+        figures[f"township_geojson_{level}_kb"] = round(len(response.content) / 1024, 1)
+    return figures
+
+
+def measure_township_report(city: City, repeat: int = 3) -> dict:
+    """report_generate (what the Celery task runs) for the township: XLSX of round 2, XLSX of the campaign, PDF."""
+    from server.accounts.models import User
+    from server.campaigns.models import Campaign, Round
+    from server.reports import services
+    from server.territory.models import Area
+
+    user = User.objects.get(username=city.admin_username)
+    area = Area.objects.get(code=city.township_code)
+    campaign, rnd = Campaign.objects.get(pk=city.campaign_id), Round.objects.get(pk=city.round2_id)
+    from server.registry.models import Household
+
+    figures = {"township_households": Household.objects.filter(community__parent=area).count()}
+    for key, fmt, which in (("xlsx", "xlsx", rnd), ("campaign_xlsx", "xlsx", None), ("pdf", "pdf", rnd)):
+        seconds = []
+        for _ in range(repeat):
+            report = services.report_request(user=user, area=area, campaign=campaign, round=which, format=fmt)
+            type(report).objects.filter(pk=report.pk).update(status="queued")
+            t0 = time.perf_counter()
+            services.report_generate(report_id=report.pk)
+            seconds.append(time.perf_counter() - t0)
+            report.refresh_from_db()
+            assert report.status == "done", report.error
+        figures[f"township_report_{key}_s"] = round(statistics.median(seconds), 2)
+        figures[f"township_report_{key}_kb"] = round((report.size or 0) / 1024)
+    return figures
+
+
+def measure_households_xlsx(city: City) -> dict:
+    """The not-reached list of the township in round 2 as XLSX (the export of the map page)."""
+    from server.accounts.models import User
+    from server.campaigns.models import Round
+    from server.coverage.exports import round_households_xlsx
+
+    user = User.objects.get(username=city.admin_username)
+    t0 = time.perf_counter()
+    _, rows = round_households_xlsx(user=user, round=Round.objects.get(pk=city.round2_id),
+                                    area_code=city.township_code, state="not_reached")
+    return {"township_not_reached_xlsx_s": round(time.perf_counter() - t0, 2), "township_not_reached_rows": rows}
+
+
+MEASURES = {"full": "measure_full_recompute", "incremental": "measure_incremental",
+            "json": "measure_township_json", "geojson": "measure_township_geojson", "tiles": "measure_tiles",
+            "report": "measure_township_report", "households": "measure_households_xlsx"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--households", type=int, default=HOUSEHOLDS)
     parser.add_argument("--visits", type=int, default=VISITS)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="measure on a database kept by --keep")
+    parser.add_argument("--build-only", action="store_true", help="build the city, keep it, measure nothing")
+    parser.add_argument("--only", default=",".join(MEASURES),
+                        help=f"comma-separated measurements to run (default all): {', '.join(MEASURES)}")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgis") or "bench" not in url.rsplit("/", 1)[-1]:
@@ -326,11 +439,14 @@ def main() -> None:
             call_command("migrate", verbosity=0)
             city = build_city(args.households, args.visits)
         print(f"city: {city}", flush=True)
+        if args.build_only:
+            args.keep = True
+            return
         figures = {"households": city.households, "cells": city.cells, "residents": city.residents,
                    "visits": city.visits, "build_s": city.build_seconds}
-        figures.update(measure_full_recompute(city))
-        figures.update(measure_incremental(city))
-        figures.update(measure_township_json(city))
+        for name in args.only.split(","):
+            print(f"== {name}", flush=True)
+            figures.update(globals()[MEASURES[name.strip()]](city))
     finally:
         connection.close()
         if not args.keep and not args.reuse:

@@ -69,6 +69,8 @@ MIDDLEWARE = [
     # Security headers (docs/headers-notes.md): Content-Security-Policy (django-csp), Permissions-Policy.
     "csp.middleware.CSPMiddleware",
     "server.common.middleware.PermissionsPolicyMiddleware",
+    # A database that is down answers 503 database_unavailable with Retry-After, not 500 (docs/faults.md).
+    "server.common.health.DatabaseUnavailableMiddleware",
     "server.common.middleware.ApiGZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -218,6 +220,9 @@ def _tile_origin(url: str) -> str:
 # Offline-first map widget: no web tiles unless QIAOMEN_TILE_URL is configured.
 QIAOMEN_TILE_URL = os.environ.get("QIAOMEN_TILE_URL", "")
 QIAOMEN_TILE_ATTRIBUTION = os.environ.get("QIAOMEN_TILE_ATTRIBUTION", "")
+# The base map's datum: "wgs84", or "gcj02" for the Chinese web maps (AMap, Tencent, …); with gcj02 the coverage
+# map shifts its WGS-84 cells onto it (docs/coverage-map.md).
+QIAOMEN_TILE_CRS = os.environ.get("QIAOMEN_TILE_CRS", "wgs84").lower()
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (32.30, 118.32),
     "DEFAULT_ZOOM": 9,

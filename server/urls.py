@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from server.common.health import HealthApi
+
 admin.site.site_header = "敲门 Qiaomen 反诈敲门行动管理"
 admin.site.site_title = "敲门 Qiaomen"
 admin.site.index_title = "管理 Administration"
@@ -15,11 +17,14 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("plan/", include("server.planner.urls")),
     path("reports/", include("server.reports.page_urls")),
+    path("coverage/", include("server.coverage.page_urls")),
+    path("tiles/", include("server.coverage.tile_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     # Redoc injects <style> elements of its own: inline styles on this page only (headers-notes.md).
     path("api/redoc/", csp_replace({"style-src": [SELF, UNSAFE_INLINE]})(
         SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
+    path("api/v1/health", HealthApi.as_view(), name="health"),
     path("api/v1/", include("server.territory.urls")),
     path("api/v1/", include("server.registry.urls")),
     path("api/v1/", include("server.accounts.urls")),

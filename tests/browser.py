@@ -29,6 +29,9 @@ def chromium_page(*, width: int = 1280, height: int = 900):
         page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
         page.requested = []
         page.on("request", lambda r: page.requested.append(r.url))
+        page.console = []
+        page.on("console", lambda m: page.console.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: page.console.append(f"pageerror: {e}"))
         try:
             yield page
         finally:

@@ -129,7 +129,7 @@ class QiaomenFieldApp(App):
         elif event == "done":
             self.sync_status = i18n.tr("sync_done", pushed=payload.pushed, rejected=payload.rejected)
         elif event in ("offline", "error"):
-            self.sync_status = i18n.tr("sync_offline", s=int(payload["retry_in"]))
+            self.sync_status = i18n.sync_failed(payload)
         elif event == "revoked":
             self.session.stop_background()
             self.banner = i18n.tr("revoked")

@@ -63,6 +63,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "syncing": ("正在同步…", "Syncing…"),
     "sync_done": ("同步完成：上传 {pushed} 条，拒收 {rejected} 条", "Synced: {pushed} sent, {rejected} rejected"),
     "sync_offline": ("连不上服务器，{s} 秒后自动重试", "Server unreachable, retrying in {s} s"),
+    "sync_server_error": ("{message}（{s} 秒后自动重试）", "{message} (retrying in {s} s)"),
     "rejected_items": ("被拒收的记录", "Rejected items"),
     "retry": ("重新上传", "Retry"),
     "no_rejected": ("没有被拒收的记录", "Nothing rejected"),
@@ -115,6 +116,15 @@ def tr(key: str, **kw) -> str:
         return text.format(**kw)
     except (KeyError, IndexError, ValueError):
         return text
+
+
+def sync_failed(payload: dict) -> str:
+    """The sync status after a failed attempt: the server's own message when it answered with an error (a 503 says
+    its database is down), else "cannot reach the server"; with the wait before the next attempt."""
+    seconds = int(payload.get("retry_in") or 0)
+    if (payload.get("status") or 0) >= 500 and payload.get("error"):
+        return tr("sync_server_error", message=payload["error"], s=seconds)
+    return tr("sync_offline", s=seconds)
 
 
 def label(record: dict, zh_key: str = "label", en_key: str = "label_en") -> str:

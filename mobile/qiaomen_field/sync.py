@@ -214,7 +214,8 @@ class BackgroundSync:
             return self.interval_s
         except TransportError as err:
             self.next_delay = self.backoff.failed()
-            self.scheduler(self.notify, "offline", {"error": str(err), "retry_in": self.next_delay})
+            self.scheduler(self.notify, "offline", {"error": str(err), "status": err.status,
+                                                    "retry_in": self.next_delay})
             return self.next_delay
         except Exception as err:  # a bug must not kill the thread that keeps uploading visits
             self.next_delay = self.backoff.failed()

@@ -27,7 +27,8 @@ def campaign_area_paths(*, campaign: Campaign) -> list[str]:
     return list(campaign.areas.values_list("path", flat=True))
 
 
-def _under(paths: list[str], field: str) -> Q:
+def under(paths: list[str], field: str) -> Q:
+    """`field` starts with any of these materialised paths (nothing when there are none)."""
     if not paths:
         return Q(pk__in=[])
     return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in paths))
@@ -35,7 +36,7 @@ def _under(paths: list[str], field: str) -> Q:
 
 def campaign_cells(*, campaign: Campaign) -> QuerySet:
     """Grid cells inside the campaign's scope."""
-    return GridCell.objects.filter(_under(campaign_area_paths(campaign=campaign), "path"))
+    return GridCell.objects.filter(under(campaign_area_paths(campaign=campaign), "path"))
 
 
 def campaign_list(*, user: User) -> QuerySet:
@@ -68,7 +69,7 @@ def settled_in_earlier_rounds(*, round: Round) -> QuerySet:
 def round_households(*, round: Round) -> QuerySet:
     """The households this round must visit (see module docstring)."""
     paths = campaign_area_paths(campaign=round.campaign)
-    qs = Household.objects.filter(_under(paths, "community__path"), status=HouseholdStatus.OCCUPIED)
+    qs = Household.objects.filter(under(paths, "community__path"), status=HouseholdStatus.OCCUPIED)
     if round.number > 1:
         settled = settled_in_earlier_rounds(round=round).filter(household_id=OuterRef("pk"))
         qs = qs.filter(~Exists(settled))
@@ -132,10 +133,18 @@ def cell_remaining_households(*, round: Round, cell: GridCell) -> int:
     return sum(1 for i in ids if not (i in states and states[i].settled))
 
 
-def round_summary(*, round: Round) -> dict:
-    """Counts shown before and during a round: households to visit, cells, per-team workloads, assigned or not."""
-    workloads = round_cell_workloads(round=round)
+def round_summary(*, round: Round, user: User | None = None) -> dict:
+    """Counts shown before and during a round: households to visit, cells, per-team workloads, assigned or not.
+
+    With `user`, only what lies in the user's territory is counted (a township's staff see their township's part
+    of a city-wide round, a worker the cells they hold), and only the holders of those cells are named."""
+    households = round_households(round=round)
     assignments = CellAssignment.objects.filter(round=round).select_related("team", "worker")
+    if user is not None:
+        households = scoping.households_visible(user, households)
+        assignments = assignments.filter(cell_id__in=scoping.grid_cells_visible(user).values("id"))
+    rows = households.filter(cell__isnull=False).values("cell_id").annotate(n=Count("id"))
+    workloads = {r["cell_id"]: r["n"] for r in rows}
     per_team: dict[str, dict] = {}
     assigned_cells = set()
     for a in assignments:
@@ -147,7 +156,7 @@ def round_summary(*, round: Round) -> dict:
         entry["households"] += workloads.get(a.cell_id, 0)
     unassigned = [cid for cid in workloads if cid not in assigned_cells]
     return {
-        "households": round_households(round=round).count(),
+        "households": households.count(),
         "households_in_cells": sum(workloads.values()),
         "cells": len(workloads),
         "cells_assigned": len(assigned_cells),

@@ -58,6 +58,12 @@ def phone_mask(value: str) -> str:
     return f"{v[:4]}****{v[-4:]}" if len(v) > 8 else "****" + v[-4:]
 
 
+def name_mask(value: str) -> str:
+    """张** for 张三丰: the first character (the surname, mostly) and a star for each other one."""
+    v = (value or "").strip()
+    return v[:1] + "*" * max(len(v) - 1, 1) if v else ""
+
+
 def phone_encrypt(value: str) -> str:
     v = normalize_phone(value)
     return _fernet(settings.PII_KEY).encrypt(v.encode()).decode() if v else ""

@@ -4,15 +4,30 @@ Without a broker (eager) the task runs at once, inline. With one, each app proce
 `delay` seconds (a cache flag) with a countdown of `delay`: a caller checks the flag only after its queue rows
 committed, and the task the flag stands for starts at least `delay` after the flag was set, so it sees those rows.
 A beat job per queue is the safety net for a lost message.
+
+The broker unreachable is such a lost message, not an error of the request: the rows wait in their queue table (they
+are committed), the flag is dropped so the next request tries again, and the beat job or that next request drains
+them once the broker is back (docs/faults.md). A push is not answered 500 for it after its visits were stored.
 """
 
 from __future__ import annotations
 
+import logging
+
+logger = logging.getLogger(__name__)
+
 
 def task_soon(task, *, key: str, delay: float = 1.0) -> None:
     from django.core.cache import cache
+    from kombu.exceptions import OperationalError as BrokerError
 
     if task.app.conf.task_always_eager:
         task.delay()
-    elif cache.add(f"qiaomen:soon:{key}", 1, timeout=delay):
-        task.apply_async(countdown=delay)
+        return
+    flag = f"qiaomen:soon:{key}"
+    if cache.add(flag, 1, timeout=delay):
+        try:
+            task.apply_async(countdown=delay)
+        except (BrokerError, OSError) as exc:
+            cache.delete(flag)
+            logger.warning("broker unreachable, %s left queued for later: %s", task.name, exc)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from rest_framework import serializers
+from rest_framework_gis.fields import GeometryField
 
 from server.campaigns import selectors as campaign_selectors
 from server.campaigns.models import Round
+from server.coverage.households import STATES
 from server.coverage.selectors import LEVELS, CoverageQueryError, area_path
 
 
@@ -152,3 +154,69 @@ DailyAnswerSerializer = rows_answer("CoverageDailyAnswer", DayRowSerializer)
 TeamsAnswerSerializer = rows_answer("CoverageTeamsAnswer", TeamRowSerializer)
 WorkersAnswerSerializer = rows_answer("CoverageWorkersAnswer", WorkerRowSerializer)
 
+
+
+class FeaturePropertiesSerializer(AreaRowSerializer):
+    coverage_class = serializers.ChoiceField(choices=["none", "lt50", "50_70", "70_85", "85_95", "ge95"],
+                                             help_text="图例分档 legend class (docs/coverage-map.md)")
+
+
+class CoverageFeatureSerializer(serializers.Serializer):
+    """One area (or cell) as a GeoJSON Feature: its boundary (drf-gis, 6 decimals ≈ 0.1 m) and its figures."""
+
+    geometry = GeometryField(precision=6, remove_duplicates=True, allow_null=True)
+
+    def to_representation(self, row: dict) -> dict:
+        properties = {k: v for k, v in row.items() if k != "geometry"}
+        return {"type": "Feature", "id": row["code"],
+                "geometry": self.fields["geometry"].to_representation(row["geometry"]), "properties": properties}
+
+
+class CoverageFeatureCollectionSerializer(serializers.Serializer):
+    """The GeoJSON answer's documented shape (OpenAPI); the features are built by CoverageFeatureSerializer."""
+
+    type = serializers.CharField(default="FeatureCollection")
+    round = serializers.IntegerField(allow_null=True)
+    campaign = serializers.IntegerField()
+    level = serializers.ChoiceField(choices=LEVELS)
+    area = serializers.CharField(allow_null=True)
+    total = SummarySerializer()
+    features = serializers.ListField(child=serializers.DictField(),
+                                     help_text="GeoJSON Features; properties: " + ", ".join(
+                                         ["id", "code", "name", "level", "coverage_class", "…the figures"]))
+
+
+class TileQuerySerializer(CoverageQuerySerializer):
+    """round= or campaign=; no area (a tile shows every cell of the caller's territory inside it)."""
+
+    area = None
+
+
+class HouseholdsQuerySerializer(CoverageQuerySerializer):
+    """round= (required: the list is a round's), area= (optional), state= (default not_reached)."""
+
+    state = serializers.ChoiceField(choices=list(STATES), required=False, default="not_reached",
+                                    help_text="not_reached 未见面（默认）, reached 已见面, excluded 不计入, all 全部")
+
+    def validate(self, data):
+        if "round" not in data:
+            raise serializers.ValidationError({"round": ["住户清单按轮次给出，请给出 round / the list is a round's: "
+                                                         "give round"]})
+        return super().validate(data)
+
+
+class HouseholdRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    register_id = serializers.CharField()
+    community = serializers.CharField()
+    cell = serializers.CharField()
+    address = serializers.CharField()
+    state = serializers.ChoiceField(choices=["not_reached", "reached", "excluded"])
+    outcome = serializers.CharField(allow_null=True, help_text="最近一次结果代码 latest outcome code")
+    outcome_label = serializers.CharField(allow_null=True)
+    visits = serializers.IntegerField()
+    last_visit_at = serializers.DateTimeField(allow_null=True)
+    residents = serializers.IntegerField()
+    contact = serializers.CharField(help_text="脱敏联系人 masked: surname and 138****1234")
+    lat = serializers.FloatField()
+    lon = serializers.FloatField()

@@ -52,7 +52,7 @@ def campaign_detail(request, pk: int):
         else:
             messages.success(request, f"已新增第{round.number}轮 Round {round.number} added")
             return redirect("planner:campaign", pk=campaign.pk)
-    rounds = [(r, selectors.round_summary(round=r)) for r in campaign.rounds.order_by("number")]
+    rounds = [(r, selectors.round_summary(round=r, user=request.user)) for r in campaign.rounds.order_by("number")]
     return render(request, "planner/campaign_detail.html", {
         "campaign": campaign, "rounds": rounds, "form": form,
         "outcome_codes": campaign.outcome_codes.all(),
@@ -90,6 +90,6 @@ def round_plan(request, pk: int):
     teams = selectors.teams_for_planning(user=request.user).order_by("name")
     return render(request, "planner/round_plan.html", {
         "round": round, "campaign": round.campaign, "teams": teams,
-        "summary": selectors.round_summary(round=round),
+        "summary": selectors.round_summary(round=round, user=request.user),
         "tile_url": settings.QIAOMEN_TILE_URL, "tile_attribution": settings.QIAOMEN_TILE_ATTRIBUTION,
     })

@@ -11,17 +11,13 @@ from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 
+from server.coverage import geo
 from server.reports.content import MapCell
 
-# Coverage classes of the map, worst first: (lower bound, colour, label). Cells with nothing to visit are grey.
-CLASSES = [
-    (0.0, "#d73027", "< 50%"),
-    (0.5, "#fc8d59", "50–70%"),
-    (0.7, "#fee08b", "70–85%"),
-    (0.85, "#91cf60", "85–95%"),
-    (0.95, "#1a9850", "≥ 95%"),
-]
-NO_HOUSEHOLDS = ("#d9d9d9", "无应访户 nothing to visit")
+# Coverage classes of the map, worst first: (lower bound, colour, label), the legend of the coverage map page and
+# tiles too (server/coverage/geo.py). Cells with nothing to visit are grey.
+CLASSES = [(lower, colour, label) for lower, _, colour, label in geo.CLASSES]
+NO_HOUSEHOLDS = geo.NO_FIGURES[1:]
 LINE_BLUE = colors.HexColor("#2f6ea5")
 
 

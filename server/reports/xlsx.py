@@ -35,7 +35,8 @@ def _text_width(value) -> float:
     return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _write(ws, table: Table, *, title: str, subtitle: str) -> None:
+def table_sheet_write(ws, table: Table, *, title: str, subtitle: str) -> None:
+    """One table on one sheet: title and subtitle, Chinese and English headings, values, widths, filter."""
     ws["A1"] = title
     ws["A1"].font = Font(bold=True, size=13)
     ws["A2"] = subtitle
@@ -99,7 +100,8 @@ def report_xlsx(content: ReportContent) -> bytes:
     subtitle = (f"{content.campaign.name} · {content.scope_text} · 生成于 "
                 f"{timezone.localtime(content.generated_at):%Y-%m-%d %H:%M}")
     for table in content_tables(content):
-        _write(wb.create_sheet(table.sheet), table, title=f"{content.title} · {table.title}", subtitle=subtitle)
+        table_sheet_write(wb.create_sheet(table.sheet), table, title=f"{content.title} · {table.title}",
+                          subtitle=subtitle)
     _about(wb.create_sheet("说明"), content)
     wb.properties.title = content.title
     wb.properties.creator = "敲门 Qiaomen"
