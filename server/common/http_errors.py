@@ -1,4 +1,4 @@
-"""Django's error pages (settings.DEBUG off), with the API's JSON shape for /api/ URLs.
+"""Django's error pages (settings.DEBUG off), with the API's JSON shape for /api/ and /tiles/ URLs.
 
 DRF answers errors raised inside its views; these cover what happens before a view runs: a URL that matches no
 route (an id that is not a number, say), a request Django refuses, or a crash outside DRF. Pages keep Django's own.
@@ -17,8 +17,11 @@ MESSAGES = {
 }
 
 
+MACHINE_PREFIXES = ("/api/", "/tiles/")  # read by programs (the API, the map's vector tiles), not people
+
+
 def _json(request, status: int) -> JsonResponse | None:
-    if not request.path.startswith("/api/"):
+    if not request.path.startswith(MACHINE_PREFIXES):
         return None
     code, zh, en = MESSAGES[status]
     return JsonResponse({"code": code, "detail": f"{zh} / {en}", "detail_zh": zh, "detail_en": en}, status=status,

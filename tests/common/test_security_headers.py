@@ -1,5 +1,6 @@
 """Security headers on every page, and the pages still work under them: a city admin walks the admin, the planner,
-the reports page and the API docs in headless Chromium, and the browser reports no Content-Security-Policy violation."""
+the reports page, the coverage map and the API docs in headless Chromium, and the browser reports no
+Content-Security-Policy violation."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def test_every_kind_of_response_carries_the_headers(client, mini_city):
     anonymous = [client.get("/admin/login/"), client.get("/api/v1/me"), client.get("/api/schema/")]
     client.login(username="city", password=PASSWORD)
     signed_in = [client.get(u) for u in ("/admin/", "/plan/", "/reports/", "/api/docs/", "/api/redoc/",
-                                         "/api/v1/areas", "/api/schema/")]
+                                         "/api/v1/areas", "/api/schema/", "/coverage/", "/api/v1/health")]
     for response in anonymous + signed_in:
         _assert_headers(dict(response.headers), response.request["PATH_INFO"])
     # The docs pages' inline init code runs because it carries this response's nonce, and only that.
@@ -111,6 +112,10 @@ def test_pages_work_with_no_csp_violation(live_server, mini_city):
         page.select_option("#area", mini_city.districts[0].code)
         page.wait_for_selector(f"#round option[value='{round.pk}']", state="attached")
         assert page.locator("#campaign option").first.inner_text() == campaign.name
+        # the coverage map: its script draws the districts from the API
+        visit(f"/coverage/?round={round.pk}", "#map[data-state='ready']")
+        assert page.locator("path.leaflet-interactive").count() > 0
+        violations.extend(page.evaluate("window.__cspViolations"))
         # API docs: Swagger UI (served from this server) renders the operations; Redoc renders the schema
         visit("/api/docs/", ".swagger-ui .opblock")
         assert page.locator(".swagger-ui .opblock").count() > 10
