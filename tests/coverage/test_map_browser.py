@@ -36,10 +36,10 @@ def _figure(page, name: str) -> int:
 
 
 def _ready(page, level: str, features: int):
+    """Wait for the map to have drawn `features` areas of `level` (a selector: the CSP forbids eval'd predicates)."""
     try:
-        page.wait_for_function(
-            f"() => {{ const m = document.getElementById('map').dataset; return m.state === 'ready' && "
-            f"m.level === '{level}' && m.features === '{features}'; }}", timeout=15_000)
+        page.wait_for_selector(f"#map[data-state=ready][data-level={level}][data-features='{features}']",
+                               state="attached", timeout=15_000)
     except Exception:
         state = page.evaluate("JSON.stringify(document.getElementById('map').dataset)")
         raise AssertionError(f"map not ready at {level} with {features}: {state}, status: "
@@ -83,7 +83,7 @@ def test_drill_down_from_districts_to_households(live_server, scenario, mini_cit
         # click a cell on the map: its figures and its households
         page.locator("path.leaflet-interactive").first.click()
         page.wait_for_selector("#households:not([hidden])")
-        code = page.evaluate("document.getElementById('map').dataset.selected")
+        code = page.get_attribute("#map", "data-selected")
         f = by_cell[code]
         assert _figure(page, "to_visit") == f["to_visit"] and _figure(page, "reached") == f["reached"]
         assert _figure(page, "excluded") == f["excluded"]
