@@ -66,7 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Security headers (docs/headers-notes.md): Content-Security-Policy (django-csp), Permissions-Policy.
+    # Security headers (docs/security.md §6): Content-Security-Policy (django-csp), Permissions-Policy.
     "csp.middleware.CSPMiddleware",
     "server.common.middleware.PermissionsPolicyMiddleware",
     # A database that is down answers 503 database_unavailable with Retry-After, not 500 (docs/faults.md).
@@ -204,7 +204,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# Security headers on every response (docs/headers-notes.md). Pages load scripts and styles from this server only;
+# Security headers on every response (docs/security.md §6). Pages load scripts and styles from this server only;
 # no inline script runs unless it carries the request's nonce (the admin's map widget, the API docs page).
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
 

@@ -21,7 +21,7 @@ urlpatterns = [
     path("tiles/", include("server.coverage.tile_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    # Redoc injects <style> elements of its own: inline styles on this page only (headers-notes.md).
+    # Redoc injects <style> elements of its own: inline styles on this page only (docs/security.md §6).
     path("api/redoc/", csp_replace({"style-src": [SELF, UNSAFE_INLINE]})(
         SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
     path("api/v1/health", HealthApi.as_view(), name="health"),
