@@ -31,3 +31,19 @@ def task_soon(task, *, key: str, delay: float = 1.0) -> None:
         except (BrokerError, OSError) as exc:
             cache.delete(flag)
             logger.warning("broker unreachable, %s left queued for later: %s", task.name, exc)
+
+
+def task_send(task, *args, **kwargs) -> bool:
+    """Send one task now (after a commit): eager → runs inline; broker unreachable → logged, False (the caller
+    says what the user sees; the request that committed is not answered 500 for it)."""
+    from kombu.exceptions import OperationalError as BrokerError
+
+    if task.app.conf.task_always_eager:
+        task.delay(*args, **kwargs)
+        return True
+    try:
+        task.apply_async(args=args, kwargs=kwargs)
+    except (BrokerError, OSError) as exc:
+        logger.warning("broker unreachable, %s not sent: %s", task.name, exc)
+        return False
+    return True

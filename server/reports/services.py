@@ -87,9 +87,16 @@ def report_filename(report: Report) -> str:
 
 
 def _schedule(report: Report) -> None:
+    from server.common.soon import task_send
     from server.reports import tasks
 
-    transaction.on_commit(lambda: tasks.report_generate.delay(report.pk))
+    def send() -> None:
+        if not task_send(tasks.report_generate, report.pk):
+            Report.objects.filter(pk=report.pk).update(
+                status=ReportStatus.FAILED, step="",
+                error="任务队列暂不可用，请稍后重新申请 / the task queue is unavailable; request the report again")
+
+    transaction.on_commit(send)
 
 
 @transaction.atomic

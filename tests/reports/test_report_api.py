@@ -150,3 +150,25 @@ def test_expired_reports_and_their_files_are_dropped(visited, chief):
     assert not Report.objects.filter(pk=report.pk).exists()
     import os
     assert not os.path.exists(path)
+
+
+def test_broker_unreachable_the_request_is_answered_and_the_report_says_why(visited, monkeypatch):
+    """The report request commits, then the broker cannot be reached: 202 all the same, and the report is failed
+    with a message to ask again — not a 500 after the commit, not a report queued for ever."""
+    from kombu.exceptions import OperationalError
+
+    from server.reports import tasks
+
+    staff = make_user("staff", Role.TOWNSHIP_STAFF, areas=[visited.township])
+    monkeypatch.setitem(tasks.report_generate.app.conf, "task_always_eager", False)
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
+
+    monkeypatch.setattr(tasks.report_generate, "apply_async", unreachable)
+    response = post(client_for(staff), area=visited.township.code, round=visited.r2.pk)
+    assert response.status_code == 202, response.content
+    report = Report.objects.get(pk=response.json()["id"])
+    assert report.status == ReportStatus.FAILED and "任务队列暂不可用" in report.error
+    body = client_for(staff).get(f"/api/v1/reports/{report.pk}").json()
+    assert body["status"] == "failed" and "task queue is unavailable" in body["error"]
