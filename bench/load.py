@@ -152,6 +152,7 @@ def setup(*, devices: int, cells_per_device: int) -> dict:
 
 def port_free(port: int) -> bool:
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does: TIME_WAIT is no obstacle
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -183,7 +184,9 @@ def servers_start(*, env: dict, port: int, gunicorn_workers: int, celery_workers
     log = open(logs / "gunicorn.log", "w")  # noqa: SIM115
     procs.append(subprocess.Popen(
         [str(BIN / "gunicorn"), "server.wsgi", "-w", str(gunicorn_workers), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "--timeout", "120", "--backlog", "2048"],
+         "--log-level", "warning", "--timeout", "120", "--backlog", "2048",
+         # the time each request spent inside a worker (%(D)s µs), to tell service time from queueing
+         "--access-logfile", str(logs / "access.log"), "--access-logformat", "%(m)s %(U)s %(s)s %(D)s"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
 
     def healthy() -> bool:
@@ -315,6 +318,21 @@ def device_day(*, tally: Tally, base: str, token: str, round_id: int, visits: in
 # ---------------------------------------------------------------------------------------------------- checks
 
 
+def service_times(access_log: Path) -> dict:
+    """Time inside a gunicorn worker per request (its access log), pull and push: the rest of a client's latency
+    is waiting in the listen backlog for a free worker."""
+    times: dict[str, list[float]] = {"pull": [], "push": []}
+    for line in access_log.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[1] in ("/api/v1/sync/pull", "/api/v1/sync/push"):
+            times[parts[1].rsplit("/", 1)[1]].append(int(parts[3]) / 1e6)
+    out = {}
+    for kind, values in times.items():
+        out.update({k.replace(f"{kind}_", f"{kind}_server_", 1): v for k, v in latency(values, kind).items()
+                    if not k.endswith("_requests")})
+    return out
+
+
 def stored_check(url: str, round_id: int, sent: list[str]) -> dict:
     import psycopg
 
@@ -435,6 +453,8 @@ def main() -> int:
         figures["coverage_waited_s"] = round(waited, 2)
         figures["household_states_in_pull_after"] = tally.states_after
         figures.update(stored_check(url, info["round"], tally.sent))
+        servers_stop(procs)  # flushes the access log
+        figures.update(service_times(logs / "access.log"))
         figures["load_avg_start_end"] = [round(load_start, 2), round(os.getloadavg()[0], 2)]
         for line in tally.errors[:10]:
             print("error:", line, file=sys.stderr)
