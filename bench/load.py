@@ -186,7 +186,7 @@ def servers_start(*, env: dict, port: int, gunicorn_workers: int, celery_workers
         [str(BIN / "gunicorn"), "server.wsgi", "-w", str(gunicorn_workers), "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", "--timeout", "120", "--backlog", "2048",
          # the time each request spent inside a worker (%(D)s µs), to tell service time from queueing
-         "--access-logfile", str(logs / "access.log"), "--access-logformat", "%(m)s %(U)s %(s)s %(D)s"],
+         "--access-logfile", str(logs / "access.log"), "--access-logformat", "%(m)s %(U)s %(s)s %(D)s q=%(q)s"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
 
     def healthy() -> bool:
@@ -319,13 +319,21 @@ def device_day(*, tally: Tally, base: str, token: str, round_id: int, visits: in
 
 
 def service_times(access_log: Path) -> dict:
-    """Time inside a gunicorn worker per request (its access log), pull and push: the rest of a client's latency
-    is waiting in the listen backlog for a free worker."""
-    times: dict[str, list[float]] = {"pull": [], "push": []}
+    """Time inside a gunicorn worker per request (its access log): the rest of a client's latency is waiting in
+    the listen backlog for a free worker. Pulls are told apart by their cursor: `pull_reset` without one (the
+    first page of a full pull), `pull_cursor` with one (further pages and the incremental pulls)."""
+    times: dict[str, list[float]] = {"pull_reset": [], "pull_cursor": [], "push": []}
     for line in access_log.read_text().splitlines():
         parts = line.split()
-        if len(parts) == 4 and parts[1] in ("/api/v1/sync/pull", "/api/v1/sync/push"):
-            times[parts[1].rsplit("/", 1)[1]].append(int(parts[3]) / 1e6)
+        if len(parts) != 5:
+            continue
+        if parts[1] == "/api/v1/sync/push":
+            kind = "push"
+        elif parts[1] == "/api/v1/sync/pull":
+            kind = "pull_reset" if parts[4].startswith("q=cursor=&") else "pull_cursor"
+        else:
+            continue
+        times[kind].append(int(parts[3]) / 1e6)
     out = {}
     for kind, values in times.items():
         out.update({k.replace(f"{kind}_", f"{kind}_server_", 1): v for k, v in latency(values, kind).items()
