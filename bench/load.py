@@ -35,6 +35,7 @@ import json
 import math
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -416,6 +417,8 @@ def main() -> int:
                      "pushes_per_device": args.pushes, "threads": args.threads,
                      "gunicorn_workers": args.gunicorn_workers, "celery_workers": args.celery_workers}
     procs: list = []
+    logs = Path(tempfile.mkdtemp(prefix="qm-load-"))  # gunicorn's and the workers' logs; kept when a check fails
+    print(f"server and worker logs: {logs}", file=sys.stderr)
     try:
         sh("migrate", "-v0", env=env)
         sh("seed_demo", "--households", str(args.households), "--if-empty", "-v0", env=env)
@@ -428,7 +431,6 @@ def main() -> int:
         import redis
 
         redis.Redis.from_url(args.broker).flushdb()
-        logs = Path(tempfile.mkdtemp(prefix="qm-load-"))
         procs = servers_start(env=env, port=args.port, gunicorn_workers=args.gunicorn_workers,
                               celery_workers=args.celery_workers, logs=logs)
         base = f"http://127.0.0.1:{args.port}"
@@ -484,6 +486,8 @@ def main() -> int:
     figures["total_s"] = round(time.monotonic() - started, 1)
     for p in problems:
         print("FAILED:", p, file=sys.stderr)
+    if not problems:
+        shutil.rmtree(logs, ignore_errors=True)
     print(json.dumps(figures, ensure_ascii=False))
     return 1 if problems else 0
 
