@@ -4,11 +4,12 @@
     .venv/bin/python bench/load.py --reuse           # again on the database kept by --keep (no rebuild)
     .venv/bin/python bench/load.py --ci              # bounded: 20 devices, 20,000 households, < 3 min
 
-The database named in DATABASE_URL (default postgis://postgres@127.0.0.1:5432/qm_load_bench; its name must contain
-"bench") is dropped and created afresh, migrated and seeded with `seed_demo --households N`, and dropped again at
-the end unless --keep (or --reuse). The script starts, as subprocesses: gunicorn `server.wsgi` with 4 workers
-(`server.settings_production`, debug off; no TLS redirect: nginx would terminate TLS) on 127.0.0.1, and two Celery
-workers (`--pool solo`) on a Redis broker (default db 14, flushed first). PostgreSQL and Redis must be running.
+The database named in DATABASE_URL (default postgis://postgres@127.0.0.1:5432/qm_load_bench, qm_load_ci_bench with
+--ci; its name must contain "bench") is dropped and created afresh, migrated and seeded with
+`seed_demo --households N`, and dropped again at the end unless --keep (or --reuse). The script starts, as
+subprocesses: gunicorn `server.wsgi` with 4 workers (`server.settings_production`, debug off; no TLS redirect: nginx
+would terminate TLS) on 127.0.0.1, and two Celery workers (`--pool solo`) on a Redis broker (default db 14, flushed
+first). PostgreSQL and Redis must be running.
 
 Set-up (in-process, not timed): a campaign over the whole city with one open round; `--devices` grid workers, each
 holding up to `--cells-per-device` grid cells of it (round robin over the cells that have occupied households), each
@@ -59,6 +60,7 @@ from sync import http, sh  # noqa: E402  (bench/sync.py: manage.py runner, timed
 PY = sys.executable
 BIN = Path(PY).parent
 DEFAULT_URL = "postgis://postgres@127.0.0.1:5432/qm_load_bench"
+DEFAULT_CI_URL = "postgis://postgres@127.0.0.1:5432/qm_load_ci_bench"  # --ci never touches a database kept by --keep
 CAMPAIGN_PREFIX = "load "
 OUTCOMES = [("reached", 0.6), ("nobody_home", 0.3), ("refused", 0.1)]
 PAGE_LIMIT = 500  # the field app's page size (mobile/qiaomen_field/sync.py)
@@ -149,6 +151,15 @@ def setup(*, devices: int, cells_per_device: int) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------------- processes
+
+
+def database_exists(url: str) -> bool:
+    import psycopg
+
+    parts = urlsplit(url)
+    with psycopg.connect(parts._replace(scheme="postgresql", path="/postgres").geturl()) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [parts.path.lstrip("/")]).fetchone() \
+            is not None
 
 
 def port_free(port: int) -> bool:
@@ -285,7 +296,7 @@ def device_day(*, tally: Tally, base: str, token: str, round_id: int, visits: in
     items = []
     for i in range(visits):
         h = walk[i % len(walk)][2]  # in walk order; a short walk list comes round again (a second visit)
-        now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=visits - i)
+        now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=10 * (visits - i))  # within the clock skew
         outcome = rng.choices([o for o, _ in OUTCOMES], [w for _, w in OUTCOMES])[0]
         reached = outcome == "reached"
         items.append({
@@ -398,10 +409,12 @@ def main() -> int:
     if args.ci and args.threads == 50:
         args.threads = 20
 
-    url = os.environ.get("DATABASE_URL", "") or DEFAULT_URL
+    url = os.environ.get("DATABASE_URL", "") or (DEFAULT_CI_URL if args.ci else DEFAULT_URL)
     if not url.startswith("postgis") or "bench" not in urlsplit(url).path:
         sys.exit("bench/load.py needs PostGIS and a throwaway database whose name contains 'bench', e.g. "
                  f"DATABASE_URL={DEFAULT_URL}")
+    if args.reuse and not database_exists(url):
+        sys.exit(f"--reuse: there is no database {urlsplit(url).path.lstrip('/')!r}: run once with --keep first")
     if not port_free(args.port):
         sys.exit(f"port {args.port} is in use on 127.0.0.1: stop what listens there or pass --port")
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "server.settings_production",
