@@ -61,10 +61,14 @@ INSTALLED_APPS = [
     "server.reports",
     "server.audit",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Security headers (docs/security.md §6): Content-Security-Policy (django-csp), Permissions-Policy.
+    "csp.middleware.CSPMiddleware",
+    "server.common.middleware.PermissionsPolicyMiddleware",
     # A database that is down answers 503 database_unavailable with Retry-After, not 500 (docs/faults.md).
     "server.common.health.DatabaseUnavailableMiddleware",
     "server.common.middleware.ApiGZipMiddleware",
@@ -114,6 +118,13 @@ if DATABASES["default"]["ENGINE"].endswith("spatialite"):
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("QIAOMEN_TEST_DB") or None
+elif DATABASES["default"]["ENGINE"].endswith("postgis"):
+    # Planner costs for SSD storage (PostgreSQL's default 4.0 assumes spinning disks and, at city scale, hashes a
+    # whole table where an index lookup of a few hundred rows is 5x faster: docs/benchmarks.md). Empty: the
+    # server's own setting (e.g. behind PgBouncer, which refuses the `options` startup parameter).
+    _page_cost = os.environ.get("QIAOMEN_PG_RANDOM_PAGE_COST", "1.1")
+    if _page_cost:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c random_page_cost={float(_page_cost)}"
 SPATIALITE_LIBRARY_PATH = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 # GDAL 3.6 (Debian 12) cannot block file/network access from spatial references; we never parse untrusted
 # SRS strings from the network (imports are run by admins on files they chose). See docs/security.md.
@@ -193,6 +204,26 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Security headers on every response (docs/security.md §6). Pages load scripts and styles from this server only;
+# no inline script runs unless it carries the request's nonce (the admin's map widget, the API docs page).
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "server.common.csrf.csrf_failure"  # Chinese first; JSON under /api/
+
+
+def _tile_origin(url: str) -> str:
+    """The origin of a Leaflet tile URL template ("https://{s}.tile.example/{z}/{x}/{y}.png" → "https://*.tile.example")."""
+    if "://" not in url:
+        return ""
+    scheme, rest = url.split("://", 1)
+    host = rest.split("/", 1)[0]
+    return f"{scheme}://" + host.replace("{s}", "*")
+
+
 # Offline-first map widget: no web tiles unless QIAOMEN_TILE_URL is configured.
 QIAOMEN_TILE_URL = os.environ.get("QIAOMEN_TILE_URL", "")
 QIAOMEN_TILE_ATTRIBUTION = os.environ.get("QIAOMEN_TILE_ATTRIBUTION", "")
@@ -210,6 +241,27 @@ LEAFLET_CONFIG = {
     "RESET_VIEW": False,
     "NO_GLOBALS": False,
 }
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        # Leaflet's icons and the favicon are data: URLs; a configured base map adds its tile server.
+        "img-src": [SELF, "data:", "blob:", *filter(None, [_tile_origin(QIAOMEN_TILE_URL)])],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Browser features no page of this server uses (the phones' GPS is the Kivy app's, not a web page's).
+QIAOMEN_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=()"
+)
 
 # Celery: eager (inline) unless a broker is configured.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -1,3 +1,5 @@
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -19,7 +21,9 @@ urlpatterns = [
     path("tiles/", include("server.coverage.tile_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Redoc injects <style> elements of its own: inline styles on this page only (docs/security.md §6).
+    path("api/redoc/", csp_replace({"style-src": [SELF, UNSAFE_INLINE]})(
+        SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
     path("api/v1/health", HealthApi.as_view(), name="health"),
     path("api/v1/", include("server.territory.urls")),
     path("api/v1/", include("server.registry.urls")),
@@ -30,3 +34,9 @@ urlpatterns = [
     path("api/v1/", include("server.reports.urls")),
     path("api/v1/", include("server.audit.urls")),
 ]
+
+# JSON errors for /api/ URLs that no view answers (Django's pages elsewhere): server/common/http_errors.py
+handler400 = "server.common.http_errors.bad_request"
+handler403 = "server.common.http_errors.permission_denied"
+handler404 = "server.common.http_errors.page_not_found"
+handler500 = "server.common.http_errors.server_error"

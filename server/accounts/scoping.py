@@ -122,3 +122,24 @@ def users_visible(user, qs: QuerySet | None = None) -> QuerySet:
     if scope.field_user is not None or not scope.paths:
         return qs.filter(pk=getattr(user, "pk", None))
     return qs.filter(scope.under("areas__path") | Q(pk=user.pk)).distinct()
+
+
+def devices_visible(user, qs: QuerySet | None = None) -> QuerySet:
+    """Devices of the accounts the caller reaches (users_visible): administrators revoke their territory's phones."""
+    from server.sync.models import Device
+
+    qs = Device.objects.all() if qs is None else qs
+    if user_scope(user).everything:
+        return qs
+    return qs.filter(user__in=users_visible(user).values("pk"))
+
+
+def household_reports_visible(user, qs: QuerySet | None = None) -> QuerySet:
+    """Reports from the field about the caller's cells or households (a report about neither: superusers only)."""
+    from server.sync.models import HouseholdReport
+
+    qs = HouseholdReport.objects.all() if qs is None else qs
+    if user_scope(user).everything:
+        return qs
+    return qs.filter(Q(cell__in=grid_cells_visible(user).values("id"))
+                     | Q(household__in=households_visible(user).values("id")))

@@ -24,6 +24,7 @@ _ROLE_PERMISSIONS: dict[str, list[str]] = {
         "registry.view_keygroup", "registry.add_keygroup", "registry.change_keygroup",
         "accounts.view_user", "accounts.add_user", "accounts.change_user",
         "accounts.view_team", "accounts.add_team", "accounts.change_team",
+        "sync.view_device", "sync.change_device",  # revoke lost phones (docs/privacy.md §8)
     ],
     Role.DISTRICT_ADMIN: [
         "territory.view_area", "territory.view_gridcell", "territory.change_gridcell",
@@ -32,6 +33,7 @@ _ROLE_PERMISSIONS: dict[str, list[str]] = {
         "registry.view_resident", "registry.add_resident", "registry.change_resident",
         "registry.view_keyplace", "registry.add_keyplace", "registry.change_keyplace",
         "accounts.view_user", "accounts.view_team", "accounts.add_team", "accounts.change_team",
+        "sync.view_device", "sync.change_device",
     ],
     Role.STATION_CHIEF: [
         "territory.view_area", "territory.view_gridcell", "territory.view_policestation",
@@ -139,6 +141,17 @@ def user_update(*, user: User, by: User | None, role: str | None = None, areas: 
         user.areas.set(list(areas))
     user_change_record(user=user, by=by, before=before, reason=reason)
     return user
+
+
+def user_role_apply(*, user: User) -> None:
+    """Make an account's role group and admin access follow its role, after its role was set or changed outside
+    user_update (the admin's form). Groups not named role:… (given by a superuser) stay."""
+    others = list(user.groups.exclude(name__startswith="role:"))
+    user.groups.set([*others, role_groups_ensure()[user.role]])
+    staff = user.role in AREA_ROLES or user.is_superuser
+    if user.is_staff != staff:
+        user.is_staff = staff
+        user.save(update_fields=["is_staff"])
 
 
 def user_password_record(*, user: User, by: User | None) -> None:

@@ -95,7 +95,8 @@ class RoundDetailApi(APIView):
                    summary="轮次与计数（开启前即可查看）A round with its counts, also before it opens")
     def get(self, request, pk: int):
         round = _round(request, pk)
-        return Response({**s.RoundOutputSerializer(round).data, "summary": selectors.round_summary(round=round)})
+        summary = selectors.round_summary(round=round, user=request.user)  # the caller's part of the round
+        return Response({**s.RoundOutputSerializer(round).data, "summary": summary})
 
 
 class RoundOpenApi(APIView):

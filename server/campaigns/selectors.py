@@ -133,10 +133,18 @@ def cell_remaining_households(*, round: Round, cell: GridCell) -> int:
     return sum(1 for i in ids if not (i in states and states[i].settled))
 
 
-def round_summary(*, round: Round) -> dict:
-    """Counts shown before and during a round: households to visit, cells, per-team workloads, assigned or not."""
-    workloads = round_cell_workloads(round=round)
+def round_summary(*, round: Round, user: User | None = None) -> dict:
+    """Counts shown before and during a round: households to visit, cells, per-team workloads, assigned or not.
+
+    With `user`, only what lies in the user's territory is counted (a township's staff see their township's part
+    of a city-wide round, a worker the cells they hold), and only the holders of those cells are named."""
+    households = round_households(round=round)
     assignments = CellAssignment.objects.filter(round=round).select_related("team", "worker")
+    if user is not None:
+        households = scoping.households_visible(user, households)
+        assignments = assignments.filter(cell_id__in=scoping.grid_cells_visible(user).values("id"))
+    rows = households.filter(cell__isnull=False).values("cell_id").annotate(n=Count("id"))
+    workloads = {r["cell_id"]: r["n"] for r in rows}
     per_team: dict[str, dict] = {}
     assigned_cells = set()
     for a in assignments:
@@ -148,7 +156,7 @@ def round_summary(*, round: Round) -> dict:
         entry["households"] += workloads.get(a.cell_id, 0)
     unassigned = [cid for cid in workloads if cid not in assigned_cells]
     return {
-        "households": round_households(round=round).count(),
+        "households": households.count(),
         "households_in_cells": sum(workloads.values()),
         "cells": len(workloads),
         "cells_assigned": len(assigned_cells),

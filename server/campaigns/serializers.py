@@ -5,6 +5,8 @@ from server.accounts.models import Team
 from server.campaigns.models import AssignmentChange, Campaign, OutcomeCode, Round
 from server.territory.models import GridCell
 
+MAX_ID = 2**63 - 1  # database ids are 64-bit: a larger number is a 400, not a database error
+
 
 class OutcomeCodeSerializer(serializers.ModelSerializer):
     class Meta:
@@ -92,13 +94,13 @@ class RoundCellSerializer(GeoFeatureModelSerializer):
 
 class AssignInputSerializer(serializers.Serializer):
     cell = serializers.CharField(help_text="网格编码 cell code")
-    team = serializers.IntegerField(required=False, allow_null=True, default=None)
+    team = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID)
     worker = serializers.CharField(required=False, allow_null=True, default=None, help_text="用户名 username")
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
 class AutoAssignInputSerializer(serializers.Serializer):
-    teams = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    teams = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1)
     keep_manual = serializers.BooleanField(default=True, help_text="保留人工分配 keep manual assignments")
     reason = serializers.CharField(required=False, allow_blank=True, default="自动分配 auto-assign")
 

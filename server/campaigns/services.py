@@ -239,8 +239,22 @@ def cell_assign(
 
 
 @transaction.atomic
+def _campaign_is_theirs(campaign: Campaign, user: User) -> bool:
+    """Does the campaign work where the user works: one of its areas inside one of the user's areas, or above it?"""
+    if user.is_superuser:
+        return True
+    mine = list(user.areas.values_list("path", flat=True))
+    theirs = campaign.areas.values_list("path", flat=True)
+    return any(a.startswith(m) or m.startswith(a) for a in theirs for m in mine)
+
+
 def cell_claim(*, round: Round, cell: GridCell, worker: User) -> CellAssignment:
-    """A worker checks out an unassigned cell of an open round; a held cell is refused with who holds it."""
+    """A worker checks out an unassigned cell of an open round of a campaign where they work (any cell of its
+    scope); a held cell is refused with who holds it. A campaign elsewhere is refused before anything about it is
+    said (whether the round is open, who holds the cell)."""
+    if not _campaign_is_theirs(round.campaign, worker):
+        raise PlanError("outside_territory", "该行动不在您的工作区域内，不能认领其网格",
+                        "This campaign is outside the areas you work in: you cannot claim its cells")
     if round.status != RoundStatus.OPEN:
         raise PlanError("round_not_open", f"第{round.number}轮未在进行中", f"Round {round.number} is not open")
     if not selectors.campaign_cells(campaign=round.campaign).filter(pk=cell.pk).exists():

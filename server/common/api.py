@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.utils import translation
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from server.common import csrf
 from server.common.errors import DomainError
 
 
@@ -20,6 +22,10 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+        # A signed-in page's POST without its CSRF token (DRF's SessionAuthentication): say what to do, Chinese first.
+        response.data = {"code": "csrf_failed", "detail": f"{csrf.ZH} / {csrf.EN}", "reason": str(exc.detail)}
+        return response
     data = response.data
     if isinstance(data, dict) and "detail" in data and len(data) <= 2:
         code = getattr(data["detail"], "code", None) or getattr(exc, "default_code", "error")

@@ -48,3 +48,18 @@ class ApiGZipMiddleware(GZipMiddleware):
         if not request.path.startswith("/api/"):
             return response
         return super().process_response(request, response)
+
+
+class PermissionsPolicyMiddleware:
+    """Permissions-Policy on every response (settings.QIAOMEN_PERMISSIONS_POLICY): no page may use the camera, the
+    microphone or the browser's geolocation. Django has no setting for this header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = getattr(settings, "QIAOMEN_PERMISSIONS_POLICY", "")
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.policy:
+            response.headers.setdefault("Permissions-Policy", self.policy)
+        return response

@@ -12,6 +12,10 @@ reports cannot disagree. Both count only the caller's cells (accounts.scoping).
 
 from __future__ import annotations
 
+import json
+
+from django.contrib.gis.db.models import Union
+from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.db import connection
 
 from server.accounts import scoping
@@ -60,19 +64,31 @@ def _class_sql(column: str) -> str:
 
 def coverage_features(*, user: User, level: str, round: Round | None = None, campaign: Campaign | None = None,
                       area_code: str | None = None) -> list[dict]:
-    """coverage_by_area's rows, each with `geometry` (a GEOS geometry, or None when the area has no boundary)
-    and `coverage_class`."""
+    """coverage_by_area's rows, each with `geometry` (a GEOS geometry or a GeoJSON dict; None when the area has
+    no boundary) and `coverage_class`."""
     rows = selectors.coverage_by_area(user=user, level=level, round=round, campaign=campaign, area_code=area_code)
     model = GridCell if level == "cell" else Area
-    geoms = dict(model.objects.filter(pk__in=[r["id"] for r in rows]).values_list("id", "geom"))
+    ids = [r["id"] for r in rows]
     tolerance = SIMPLIFY[level]
+    if tolerance:  # a few outlines, simplified with GEOS
+        geoms = {pk: (g.simplify(tolerance, preserve_topology=True) if g is not None else None)
+                 for pk, g in model.objects.filter(pk__in=ids).values_list("id", "geom")}
+    else:  # many cells as they are: the database writes the GeoJSON (a township's 100 cells: ~4x faster)
+        geoms = {pk: (json.loads(text) if text else None) for pk, text in
+                 model.objects.filter(pk__in=ids).values_list("id", AsGeoJSON("geom", precision=6))}
+    if level != "cell":  # an area imported without a boundary is drawn as the union of its cells
+        for row in rows:
+            if geoms.get(row["id"]) is None:
+                union = GridCell.objects.filter(path__startswith=_path(row["id"])).aggregate(u=Union("geom"))["u"]
+                geoms[row["id"]] = union.simplify(tolerance, preserve_topology=True) if union else None
     for row in rows:
-        geom = geoms.get(row["id"])
-        if geom is not None and tolerance:
-            geom = geom.simplify(tolerance, preserve_topology=True)
-        row["geometry"] = geom
+        row["geometry"] = geoms.get(row["id"])
         row["coverage_class"] = coverage_class(row["coverage"])
     return rows
+
+
+def _path(area_id: int) -> str:
+    return Area.objects.filter(pk=area_id).values_list("path", flat=True).get()
 
 
 class TilesUnavailable(RuntimeError):

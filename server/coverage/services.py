@@ -163,13 +163,18 @@ def coverage_recompute(*, campaign_id: int | None = None, round_id: int | None =
         t0 = time.perf_counter()
         statements.scope_delete(scopes=scopes, cells=None)
         result.timings["delete"] = result.timings.get("delete", 0.0) + time.perf_counter() - t0
+        t0 = time.perf_counter()
+        statements.shared_prepare(scopes=scopes, groups=groups)
+        result.timings["shared"] = result.timings.get("shared", 0.0) + time.perf_counter() - t0
         for scope in scopes:
             t0 = time.perf_counter()
             statements.scope_insert(scope=scope, groups=groups, cells=None, timings=result.timings)
             label = f"第{_number(scope)}轮 round {_number(scope)}" if scope.round_id else "整个行动 whole campaign"
             say(f"{campaign.name} · {label}: {time.perf_counter() - t0:.1f} s")
             result.scopes += 1
+        statements.shared_drop()
         result.campaigns += 1
+    statements.analyze()
     result.seconds = time.perf_counter() - started
     say(f"完成 done: {result.campaigns} 个行动 campaigns, {result.scopes} 组数据 scopes, {result.seconds:.1f} s")
     return result

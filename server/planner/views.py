@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from server.accounts import scoping
@@ -51,7 +52,7 @@ def campaign_detail(request, pk: int):
         else:
             messages.success(request, f"已新增第{round.number}轮 Round {round.number} added")
             return redirect("planner:campaign", pk=campaign.pk)
-    rounds = [(r, selectors.round_summary(round=r)) for r in campaign.rounds.order_by("number")]
+    rounds = [(r, selectors.round_summary(round=r, user=request.user)) for r in campaign.rounds.order_by("number")]
     return render(request, "planner/campaign_detail.html", {
         "campaign": campaign, "rounds": rounds, "form": form,
         "outcome_codes": campaign.outcome_codes.all(),
@@ -73,7 +74,11 @@ def round_action(request, pk: int, action: str):
             messages.success(request, f"第{round.number}轮已结束 Round {round.number} closed")
     except PlanError as e:
         messages.error(request, e.message)
-    return redirect(request.POST.get("next") or "planner:campaign", pk=round.campaign_id)
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                                    require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect("planner:campaign", pk=round.campaign_id)  # never to another site (open redirect)
 
 
 @login_required
@@ -85,6 +90,6 @@ def round_plan(request, pk: int):
     teams = selectors.teams_for_planning(user=request.user).order_by("name")
     return render(request, "planner/round_plan.html", {
         "round": round, "campaign": round.campaign, "teams": teams,
-        "summary": selectors.round_summary(round=round),
+        "summary": selectors.round_summary(round=round, user=request.user),
         "tile_url": settings.QIAOMEN_TILE_URL, "tile_attribution": settings.QIAOMEN_TILE_ATTRIBUTION,
     })

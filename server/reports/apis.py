@@ -47,8 +47,9 @@ def _report(request, pk: int) -> Report:
 class ReportListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         area = serializers.CharField(help_text="区域代码 area code (township, district or city)")
-        campaign = serializers.IntegerField(required=False, help_text="行动编号 campaign id (or give a round)")
-        round = serializers.IntegerField(required=False, allow_null=True,
+        campaign = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
+                                            help_text="行动编号 campaign id (or give a round)")
+        round = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
                                          help_text="轮次编号 round id; none: the whole campaign")
         format = serializers.ChoiceField(choices=ReportFormat.values, default=ReportFormat.XLSX)
 

@@ -2,12 +2,17 @@
 
 from django.contrib import admin, messages
 
+from server.accounts import scoping
+from server.common.admin import ScopedAdminMixin
 from server.sync import services
 from server.sync.models import Device, HouseholdReport
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Administrators see and revoke the devices of the accounts of their territory (scoping.devices_visible)."""
+
+    scope = staticmethod(scoping.devices_visible)
     list_display = ("user", "name", "device_id", "token_prefix", "last_seen_at", "expires_at", "revoked_at",
                     "revoked_by")
     list_filter = ("revoked_at",)
@@ -21,7 +26,8 @@ class DeviceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # tokens are issued by signing in on the device
 
-    @admin.action(description="吊销所选设备（下次联网时清除本地数据）Revoke (wipes local data at next contact)")
+    @admin.action(permissions=["change"],
+                  description="吊销所选设备（下次联网时清除本地数据）Revoke (wipes local data at next contact)")
     def revoke(self, request, queryset):
         n = 0
         for device in queryset.filter(revoked_at__isnull=True):
@@ -31,7 +37,8 @@ class DeviceAdmin(admin.ModelAdmin):
 
 
 @admin.register(HouseholdReport)
-class HouseholdReportAdmin(admin.ModelAdmin):
+class HouseholdReportAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope = staticmethod(scoping.household_reports_visible)
     list_display = ("kind", "household", "address", "cell", "reported_by", "captured_at", "received_at", "status")
     list_filter = ("kind", "status")
     search_fields = ("household__register_id", "address")

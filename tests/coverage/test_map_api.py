@@ -193,3 +193,20 @@ def test_tiles_hold_the_cells_with_their_figures(scenario, mini_city):
     assert seen_chief and seen_chief <= mine
     bad = admin.get("/tiles/coverage/3/9/1.pbf", {"round": scenario.round1.pk})
     assert bad.status_code == 400 and bad.json()["errors"]["z"]
+
+
+def test_an_area_without_a_boundary_is_drawn_as_its_cells(scenario, mini_city):
+    from django.contrib.gis.db.models import Union
+
+    from server.territory.models import Area
+
+    township = mini_city.townships[0]
+    Area.objects.filter(pk=township.pk).update(geom=None)
+    body = get(client_for(scenario.city_admin), "coverage-geojson",
+               {"round": scenario.round1.pk, "level": "township", "area": mini_city.districts[0].code})
+    feature = next(f for f in body["features"] if f["id"] == township.code)
+    drawn = GEOSGeometry(str(feature["geometry"]).replace("'", '"'))
+    cells = GridCell.objects.filter(path__startswith=township.path).aggregate(u=Union("geom"))["u"]
+    assert drawn.area == pytest.approx(cells.area, rel=1e-6) and drawn.intersects(cells)
+    other = next(f for f in body["features"] if f["id"] == mini_city.townships[1].code)
+    assert GEOSGeometry(str(other["geometry"]).replace("'", '"')).area == pytest.approx(0.25 ** 2, rel=1e-6)

@@ -15,7 +15,19 @@ from tests.browser import admin_login, chromium_page
 from tests.coverage import reference
 from tests.factories import PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def key_groups(transactional_db):
+    """The default key groups (a data migration; an earlier transactional test's flush removed them)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("server.registry.migrations.0002_default_key_groups").add_groups(apps, None)
+
+
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
@@ -24,10 +36,10 @@ def _figure(page, name: str) -> int:
 
 
 def _ready(page, level: str, features: int):
+    """Wait for the map to have drawn `features` areas of `level` (a selector: the CSP forbids eval'd predicates)."""
     try:
-        page.wait_for_function(
-            f"() => {{ const m = document.getElementById('map').dataset; return m.state === 'ready' && "
-            f"m.level === '{level}' && m.features === '{features}'; }}", timeout=15_000)
+        page.wait_for_selector(f"#map[data-state=ready][data-level={level}][data-features='{features}']",
+                               state="attached", timeout=15_000)
     except Exception:
         state = page.evaluate("JSON.stringify(document.getElementById('map').dataset)")
         raise AssertionError(f"map not ready at {level} with {features}: {state}, status: "
@@ -71,7 +83,7 @@ def test_drill_down_from_districts_to_households(live_server, scenario, mini_cit
         # click a cell on the map: its figures and its households
         page.locator("path.leaflet-interactive").first.click()
         page.wait_for_selector("#households:not([hidden])")
-        code = page.evaluate("document.getElementById('map').dataset.selected")
+        code = page.get_attribute("#map", "data-selected")
         f = by_cell[code]
         assert _figure(page, "to_visit") == f["to_visit"] and _figure(page, "reached") == f["reached"]
         assert _figure(page, "excluded") == f["excluded"]

@@ -39,6 +39,8 @@ def walk_sheet_export(*, user, round: Round, cell: GridCell, fmt: str) -> tuple[
     the audit trail as an export with its number of rows. → (body, content type)."""
     from server.common.exports import export_record
 
+    if fmt not in CONTENT_TYPES:
+        raise WalkSheetError("bad_format", "格式应为 pdf 或 xlsx", "The format must be pdf or xlsx", field="format")
     sheet = sheet_build(round=round, cell=cell)
     if fmt == "pdf":
         from server.campaigns.walksheets.pdf import sheet_pdf

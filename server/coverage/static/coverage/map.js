@@ -96,6 +96,7 @@
   }
 
   function renderFigures(title, f) {
+    document.getElementById("panel").scrollTop = 0;
     document.getElementById("panel-title").textContent = title;
     const dl = document.getElementById("figures");
     dl.replaceChildren();

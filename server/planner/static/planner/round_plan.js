@@ -61,8 +61,9 @@
     for (const row of [...rows.values()].sort((a, b) => a.label.localeCompare(b.label, "zh"))) {
       loads.push(row.households);
       const tr = document.createElement("tr");
-      tr.innerHTML = `<td><span class="swatch" style="background:${row.colour}"></span></td><td></td>` +
+      tr.innerHTML = `<td><span class="swatch"></span></td><td></td>` +
         `<td class="num">${row.cells}</td><td class="num">${row.households}</td>`;
+      tr.querySelector(".swatch").style.background = row.colour;  // CSSOM, not a style attribute: allowed by the CSP
       tr.children[1].textContent = row.label;
       tbody.appendChild(tr);
     }

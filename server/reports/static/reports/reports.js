@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   const campaigns = JSON.parse(document.getElementById("campaigns").textContent);
+  const selectedRound = String(JSON.parse(document.getElementById("selected-round").textContent) || "");
   const form = document.getElementById("request-form");
   const tbody = document.querySelector("#reports tbody");
   const statusBox = document.getElementById("status");
@@ -24,7 +25,7 @@
     const c = campaigns.find(c => String(c.id) === form.campaign.value);
     const rounds = c ? c.rounds : [];
     form.round.innerHTML = '<option value="">整个行动 whole campaign</option>' + rounds.map(r =>
-      `<option value="${r.id}"${String(r.id) === window.QM_SELECTED_ROUND ? " selected" : ""}>第${r.number}轮 Round ${r.number} · ${esc(r.status)}</option>`).join("");
+      `<option value="${r.id}"${String(r.id) === selectedRound ? " selected" : ""}>第${r.number}轮 Round ${r.number} · ${esc(r.status)}</option>`).join("");
   }
 
   function rowHtml(r) {
