@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from server.accounts import scoping
 from server.accounts.models import AREA_ROLES, User
-from server.campaigns.models import CellAssignment, RoundStatus
+from server.campaigns.models import CellAssignment, Round, RoundStatus
 from server.common.sql import in_ids, uuid_from_db
 from server.visits.models import Visit, VisitSource
 from server.visits.writing import VisitRow, visit_rows_insert
@@ -114,8 +114,8 @@ class _Context:
         self.known = _existing_ids(valid)
         household_ids = {i.household for i in items if _db_int(i.household)}
         self.households = _households(household_ids)  # id → (cell id, lon, lat)
-        self.rounds = _rounds({i.round for i in items if _db_int(i.round)})  # id → (status, campaign id)
-        self.outcomes = _outcome_ids({c for _, c in self.rounds.values()})  # (campaign, code) → id
+        self.rounds = _rounds({i.round for i in items if _db_int(i.round)})  # id → (status, campaign, opened)
+        self.outcomes = _outcome_ids({c for _, c, _ in self.rounds.values()})  # (campaign, code) → id
         targets = {k for k in (_uuid_or_none(i.corrects) for i in items if i.corrects) if k is not None}
         self.corrected = _correction_targets(targets)  # id → (household, round, already corrected)
         self._cells = {h[0] for h in self.households.values() if h[0] is not None}
@@ -132,13 +132,19 @@ def _db_int(value) -> bool:
     return type(value) is int and 0 < value < 2**63
 
 
-def _rounds(ids: set[int]) -> dict[int, tuple[str, int]]:
+def _rounds(ids: set[int]) -> dict[int, tuple[str, int, dt.datetime | None]]:
+    """id → (status, campaign id, opened at)."""
     if not ids:
         return {}
-    where, params = in_ids("id", ids)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, status, campaign_id FROM campaigns_round WHERE {where}", params)
-        return {r[0]: (r[1], r[2]) for r in cursor.fetchall()}
+    return {pk: (status, campaign, opened) for pk, status, campaign, opened in
+            Round.objects.filter(id__in=ids).values_list("id", "status", "campaign_id", "opened_at")}
+
+
+def clock_impossible(captured_at: dt.datetime, *, received_at: dt.datetime, opened_at: dt.datetime | None) -> bool:
+    """The device time cannot be right: later than the server received the visit, or before the round was opened
+    (no phone records a visit of a round it has not pulled), each beyond the allowed skew — the rule of
+    server/visits/timing.py. A phone that was offline for hours and pushes later is not suspect."""
+    return captured_at > received_at + CLOCK_SKEW or (opened_at is not None and captured_at < opened_at - CLOCK_SKEW)
 
 
 def _outcome_ids(campaigns: set[int]) -> dict[tuple[int, str], int]:
@@ -203,7 +209,7 @@ def _check(item: VisitInput, key: uuid.UUID, ctx: _Context, batch: dict[uuid.UUI
     round = ctx.rounds.get(item.round) if type(item.round) is int else None
     if round is None:
         return "unknown_round", None
-    status, campaign_id = round
+    status, campaign_id, opened_at = round
     if status == RoundStatus.CLOSED:
         return "round_closed", None
     if status != RoundStatus.OPEN:
@@ -255,7 +261,7 @@ def _check(item: VisitInput, key: uuid.UUID, ctx: _Context, batch: dict[uuid.UUI
         flag_far=distance is not None and distance > GPS_FAR_M,
         flag_inaccurate=source == VisitSource.APP and (accuracy is None or accuracy > GPS_ACCURACY_M),
         flag_mock=bool(item.mock_location),
-        flag_clock=source == VisitSource.APP and abs(now - captured_at) > CLOCK_SKEW,
+        flag_clock=source == VisitSource.APP and clock_impossible(captured_at, received_at=now, opened_at=opened_at),
     )
     return "accepted", row
 

@@ -194,3 +194,19 @@ def test_a_correction_must_follow_its_visit_in_the_batch(mini_city, round, phone
     first = visit(h, round, outcome="nobody_home")
     fix = visit(h, round, outcome="reached", corrects=first["id"])
     assert statuses(push(phone, [fix, first])) == [("rejected", "invalid_correction"), ("accepted", "accepted")]
+
+
+def test_an_offline_phone_pushing_hours_later_is_not_a_clock_fault(mini_city, round, phone):
+    """Visits made in the stairwell at 9:00 and pushed at 14:00 carry a plausible device time: not flagged. A device
+    time later than the server's, or before the round was opened, is impossible: flagged."""
+    from server.campaigns.models import Round
+
+    now = dt.datetime.now(dt.timezone.utc)
+    Round.objects.filter(pk=round.pk).update(opened_at=now - dt.timedelta(days=1))
+    hs = mini_city.households
+    items = [visit(hs[0], round, captured_at=(now - dt.timedelta(hours=5)).isoformat()),
+             visit(hs[1], round, captured_at=(now + dt.timedelta(hours=1)).isoformat()),
+             visit(hs[2], round, captured_at=(now - dt.timedelta(days=2)).isoformat())]
+    r = push(phone, items)
+    assert [("clock" in x.get("flags", [])) for x in r.json()["results"]] == [False, True, True]
+    assert [Visit.objects.get(pk=i["id"]).flag_clock for i in items] == [False, True, True]
