@@ -24,6 +24,8 @@ from server.visits.timing import local_day_sql, visit_time_sql
 
 _FLAGGED = "(CASE WHEN v.flag_far OR v.flag_inaccurate OR v.flag_mock OR v.flag_clock THEN 1 ELSE 0 END)"
 _UNCORRECTED = "NOT EXISTS (SELECT 1 FROM visits_visit c WHERE c.corrects_id = v.id)"
+# Every visit at once: hash the few corrected ids (a NOT EXISTS walks the visits in UUID order, at random).
+_UNCORRECTED_ALL = "v.id NOT IN (SELECT c.corrects_id FROM visits_visit c WHERE c.corrects_id IS NOT NULL)"
 TABLES = ["coverage_cellcoverage", "coverage_cellkeygroupcoverage", "coverage_celldaycoverage",
           "coverage_cellworkercoverage", "coverage_cellworkerday"]
 
@@ -192,7 +194,8 @@ def _uncorrected_visits(scope: Scope, households: list[int] | None) -> tuple[str
         f"CASE WHEN v.app_installed THEN 1 ELSE 0 END AS app, {_FLAGGED} AS flagged, {day} AS day "
         "FROM visits_visit v JOIN campaigns_round r ON r.id = v.round_id "
         "JOIN campaigns_outcomecode o ON o.id = v.outcome_id "
-        f"WHERE v.round_id IN ({_marks(scope.round_ids)}) {only} AND {_UNCORRECTED}",
+        f"WHERE v.round_id IN ({_marks(scope.round_ids)}) {only} AND "
+        f"{_UNCORRECTED if households is not None else _UNCORRECTED_ALL}",
         [*scope.round_ids, *only_params],
     )
 

@@ -62,22 +62,26 @@ _FIELDS = ("cell_id", "outcome_id", "reached", "settled", "visits", "flagged", "
            "reached_at")
 
 
-def _select(where: str) -> str:
+def _select(where: str, *, few: bool = False) -> str:
     """One statement computes the states (portable: PostgreSQL and SQLite >= 3.25), so a push of 500 visits
     refreshes its households in milliseconds and a full rebuild is one pass over the visits: a window numbers each
     household's visits latest first (the latest outcome is row 1) instead of a correlated sub-query per household."""
     from server.visits.timing import visit_time_sql
 
+    # A few households: look each visit's correction up (index). Every visit (the full rebuild): hash the few
+    # thousand corrected ids once — a NOT EXISTS there walked the visits in UUID order, i.e. at random (6 of 14 s).
+    uncorrected = ("NOT EXISTS (SELECT 1 FROM visits_visit c WHERE c.corrects_id = v.id)" if few else
+                   "v.id NOT IN (SELECT c.corrects_id FROM visits_visit c WHERE c.corrects_id IS NOT NULL)")
     return f"""
 SELECT round_id, household_id, cell_id,
-  MAX(CASE WHEN k = 1 THEN outcome_id END),
-  MAX(CASE WHEN reached THEN 1 ELSE 0 END) = 1,
-  MAX(CASE WHEN revisit THEN 0 ELSE 1 END) = 1,
-  COUNT(*),
-  SUM(CASE WHEN flag_far OR flag_inaccurate OR flag_mock OR flag_clock THEN 1 ELSE 0 END),
-  MAX(CASE WHEN app_installed THEN 1 ELSE 0 END) = 1,
-  MAX(captured_at),
-  MIN(CASE WHEN reached THEN effective_at END)
+  MAX(CASE WHEN k = 1 THEN outcome_id END) AS outcome_id,
+  MAX(CASE WHEN reached THEN 1 ELSE 0 END) = 1 AS reached,
+  MAX(CASE WHEN revisit THEN 0 ELSE 1 END) = 1 AS settled,
+  COUNT(*) AS visits,
+  SUM(CASE WHEN flag_far OR flag_inaccurate OR flag_mock OR flag_clock THEN 1 ELSE 0 END) AS flagged,
+  MAX(CASE WHEN app_installed THEN 1 ELSE 0 END) = 1 AS app_installed,
+  MAX(captured_at) AS last_visit_at,
+  MIN(CASE WHEN reached THEN effective_at END) AS reached_at
 FROM (
   SELECT v.round_id, v.household_id, h.cell_id, v.outcome_id, o.reached, o.revisit, v.flag_far, v.flag_inaccurate,
     v.flag_mock, v.flag_clock, v.app_installed, v.captured_at, {visit_time_sql(visit="v", round="r")} AS effective_at,
@@ -86,7 +90,7 @@ FROM (
   JOIN campaigns_outcomecode o ON o.id = v.outcome_id
   JOIN registry_household h ON h.id = v.household_id
   JOIN campaigns_round r ON r.id = v.round_id
-  WHERE NOT EXISTS (SELECT 1 FROM visits_visit c WHERE c.corrects_id = v.id) {where}
+  WHERE {uncorrected} {where}
 ) x
 GROUP BY round_id, household_id, cell_id
 """
@@ -96,10 +100,6 @@ _UPSERT = (
     "INSERT INTO visits_householdroundstate (round_id, household_id, cell_id, outcome_id, reached, settled, visits, "
     "flagged, app_installed, last_visit_at, reached_at) {select} ON CONFLICT (round_id, household_id) DO UPDATE SET "
     + ", ".join(f"{f} = excluded.{f}" for f in _FIELDS)
-)
-_INSERT = (
-    "INSERT INTO visits_householdroundstate (round_id, household_id, cell_id, outcome_id, reached, settled, visits, "
-    "flagged, app_installed, last_visit_at, reached_at) {select}"
 )
 
 
@@ -124,7 +124,7 @@ def household_round_states_refresh(*, round_id: int, household_ids: list[int]) -
             f"(SELECT 1 FROM visits_visit v WHERE v.round_id = visits_householdroundstate.round_id AND "
             f"v.household_id = visits_householdroundstate.household_id)", [round_id, *ids])
         where = f"AND v.round_id = %s AND v.household_id IN ({marks})"
-        cursor.execute(_UPSERT.format(select=_select(where)), [round_id, *ids])
+        cursor.execute(_UPSERT.format(select=_select(where, few=True)), [round_id, *ids])
         written = cursor.rowcount
     household_round_states_refreshed.send(sender=HouseholdRoundState, round_id=round_id, household_ids=ids)
     return written
@@ -139,14 +139,32 @@ def household_round_states_rebuild(*, round_id: int | None = None) -> int:
     from server.visits.locks import everything_lock
 
     everything_lock()
+    where, params = ("", []) if round_id is None else ("AND v.round_id = %s", [round_id])
+    only = "" if round_id is None else "AND s.round_id = %s"
+    columns = ", ".join(["round_id", "household_id", *_FIELDS])
+    changed = " OR ".join(f"visits_householdroundstate.{f} IS DISTINCT FROM excluded.{f}" for f in _FIELDS)
+    # Rewrite only what changed: the states are computed into a temporary table, rows no longer backed by a visit
+    # are deleted, and the upsert writes a row only when it differs. A nightly rebuild at city scale (1.46 M rows,
+    # nearly all unchanged) then costs the computation, not 1.46 M deletes and indexed inserts, and leaves no dead
+    # rows behind (autovacuum may be off or behind).
     with connection.cursor() as cursor:
-        if round_id is None:
-            cursor.execute("DELETE FROM visits_householdroundstate")
-            cursor.execute(_INSERT.format(select=_select("")))
-        else:
-            cursor.execute("DELETE FROM visits_householdroundstate WHERE round_id = %s", [round_id])
-            cursor.execute(_INSERT.format(select=_select("AND v.round_id = %s")), [round_id])
-        return cursor.rowcount
+        cursor.execute("DROP TABLE IF EXISTS new_states")
+        cursor.execute(f"CREATE TEMP TABLE new_states AS {_select(where)}", params)
+        cursor.execute("SELECT COUNT(*) FROM new_states")
+        total = cursor.fetchone()[0]
+        if connection.vendor == "postgresql":
+            cursor.execute("CREATE INDEX ON new_states (round_id, household_id)")
+            cursor.execute("ANALYZE new_states")
+        cursor.execute(
+            f"DELETE FROM visits_householdroundstate WHERE NOT EXISTS (SELECT 1 FROM new_states n WHERE n.round_id = "
+            f"visits_householdroundstate.round_id AND n.household_id = visits_householdroundstate.household_id) "
+            f"{only.replace('s.', 'visits_householdroundstate.')}", params)
+        cursor.execute(
+            f"INSERT INTO visits_householdroundstate ({columns}) SELECT {columns} FROM new_states WHERE 1 = 1 "
+            f"ON CONFLICT (round_id, household_id) DO UPDATE SET "
+            + ", ".join(f"{f} = excluded.{f}" for f in _FIELDS) + f" WHERE {changed}")
+        cursor.execute("DROP TABLE new_states")
+    return total
 
 
 STATES_DRAIN_DELAY_S = 1.0
