@@ -282,10 +282,10 @@ def cell_households(*, cells: list[int]) -> list[int]:
 _SHARED = {"household_groups": "cov_household_groups", "scope_visits": "cov_scope_visits"}
 
 
-def _temp(cursor, name: str, select: str, params: list) -> None:
+def _temp(cursor, name: str, select: str, params: list, *, analyze: bool = True) -> None:
     cursor.execute(f"DROP TABLE IF EXISTS {name}")
     cursor.execute(f"CREATE TEMP TABLE {name} AS {select}", params)
-    if connection.vendor == "postgresql":
+    if analyze and connection.vendor == "postgresql":
         cursor.execute(f"ANALYZE {name}")
 
 
@@ -305,7 +305,7 @@ def shared_prepare(*, scopes: list[Scope], groups: KeyGroups) -> None:
 
 def shared_drop() -> None:
     with connection.cursor() as cursor:
-        for name in [*_SHARED.values(), "cov_targets"]:
+        for name in [*_SHARED.values(), "cov_targets", "cov_visits"]:
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
 
@@ -330,11 +330,19 @@ def scope_insert(*, scope: Scope, groups: KeyGroups, cells: list[int] | None, ti
                                  f"{_SHARED['household_groups']}), scope_visits AS (SELECT * FROM "
                                  f"{_SHARED['scope_visits']})"), []
         else:
+            # A few cells: the targets and the cells' uncorrected visits once into temporary tables too (five
+            # statements read them), the residents' key groups as a CTE pinned to the cells' households.
+            started = time.perf_counter()
+            _temp(cursor, "cov_targets", f"WITH {targets} SELECT * FROM targets", target_params)
+            timed("_targets", started)
+            started = time.perf_counter()
+            _temp(cursor, "cov_visits", *_uncorrected_visits(scope, households))
+            timed("_visits", started)
             hg = _household_groups(scope, groups, households)
-            visits, visit_params = _uncorrected_visits(scope, households)
             hg_sql, hg_params = hg or ("SELECT 0 AS household_id, 0 AS key_group_id, 0 AS n WHERE 1 = 0", [])
-            head = f"{targets}, household_groups AS ({hg_sql}), scope_visits AS ({visits})"
-            head_params = [*target_params, *hg_params, *visit_params]
+            head = (f"targets AS (SELECT * FROM cov_targets), household_groups AS ({hg_sql}), "
+                    "scope_visits AS (SELECT * FROM cov_visits)")
+            head_params = hg_params
         for build in _BUILDERS:
             statement = build(scope, groups, households)
             if statement is None:
@@ -343,5 +351,5 @@ def scope_insert(*, scope: Scope, groups: KeyGroups, cells: list[int] | None, ti
             started = time.perf_counter()
             cursor.execute(f"WITH {head} {sql}", [*head_params, *params])
             timed(build.__name__, started)
-        if cells is None:
-            cursor.execute("DROP TABLE IF EXISTS cov_targets")
+        cursor.execute("DROP TABLE IF EXISTS cov_targets")
+        cursor.execute("DROP TABLE IF EXISTS cov_visits")
