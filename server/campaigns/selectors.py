@@ -93,18 +93,22 @@ class HouseholdState:
 def household_states(*, round: Round, household_ids: list[int] | None = None) -> dict[int, HouseholdState]:
     """Each visited household's state in the round, derived from its uncorrected visits.
 
-    Reached if any uncorrected visit reached it; settled if any uncorrected visit's outcome does not send it back.
+    Reached if any uncorrected visit reached it; settled if any uncorrected visit's outcome does not send it back;
+    the outcome is the latest visit's by effective time (a device clock that is impossible does not count).
     """
     qs = Visit.objects.filter(round=round, corrected_by__isnull=True)
     if household_ids is not None:
         qs = qs.filter(household_id__in=household_ids)
-    rows = qs.values_list("household_id", "outcome__code", "outcome__reached", "outcome__revisit", "captured_at")
+    from server.visits.timing import effective_time
+
+    rows = qs.values_list("household_id", "outcome__code", "outcome__reached", "outcome__revisit", "captured_at",
+                          "received_at")
     grouped: dict[int, list] = defaultdict(list)
-    for hid, code, reached, revisit, at in rows:
-        grouped[hid].append((at, code, reached, revisit))
+    for hid, code, reached, revisit, at, received in rows:
+        grouped[hid].append(((effective_time(at, received, round.opened_at), received), code, reached, revisit))
     states = {}
     for hid, visits in grouped.items():
-        visits.sort(key=lambda v: v[0])
+        visits.sort(key=lambda v: v[0])  # latest by effective time (server/visits/timing.py)
         states[hid] = HouseholdState(
             outcome=visits[-1][1],
             reached=any(v[2] for v in visits),

@@ -85,7 +85,8 @@ SELECT round_id, household_id, cell_id,
 FROM (
   SELECT v.round_id, v.household_id, h.cell_id, v.outcome_id, o.reached, o.revisit, v.flag_far, v.flag_inaccurate,
     v.flag_mock, v.flag_clock, v.app_installed, v.captured_at, {visit_time_sql(visit="v", round="r")} AS effective_at,
-    ROW_NUMBER() OVER (PARTITION BY v.round_id, v.household_id ORDER BY v.captured_at DESC, v.received_at DESC) AS k
+    ROW_NUMBER() OVER (PARTITION BY v.round_id, v.household_id
+                       ORDER BY {visit_time_sql(visit="v", round="r")} DESC, v.received_at DESC) AS k
   FROM visits_visit v
   JOIN campaigns_outcomecode o ON o.id = v.outcome_id
   JOIN registry_household h ON h.id = v.household_id

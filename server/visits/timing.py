@@ -8,7 +8,9 @@ device time, unless that time is impossible:
 - earlier than the round was opened (minus the same skew): no phone could record a visit of a round it had not
   pulled yet, so its clock is behind.
 
-Then the receive time stands in. An offline phone that pushes two days later keeps its visits on the day they
+Then the receive time stands in. The same effective time orders a household's visits for its *latest* outcome
+(visits.HouseholdRoundState, the walk lists, the pull), so a phone whose clock runs a day ahead cannot keep its
+visit "latest" over a later one. An offline phone that pushes two days later keeps its visits on the day they
 were made (its device time is plausible), which the receive time alone would get wrong. A clock that is wrong
 yet plausible (a few hours behind, inside the round) cannot be detected and is used as is.
 
@@ -27,6 +29,17 @@ UTC_OFFSET_HOURS = 8
 
 def clock_skew_seconds() -> int:
     return int(float(getattr(settings, "QIAOMEN_CLOCK_SKEW_S", 900)))
+
+
+def effective_time(captured_at, received_at, opened_at):
+    """A visit's effective time in Python (the same rule as visit_time_sql): the device time, unless it is later
+    than the receipt or earlier than the round's opening, beyond the allowed skew; then the receive time."""
+    import datetime as dt
+
+    skew = dt.timedelta(seconds=clock_skew_seconds())
+    if captured_at > received_at + skew or (opened_at is not None and captured_at < opened_at - skew):
+        return received_at
+    return captured_at
 
 
 def visit_time_sql(*, visit: str = "v", round: str = "r") -> str:

@@ -87,7 +87,8 @@ def compute(campaign, round: Round | None) -> Reference:
         f = out.cells[h.cell_id]
         f["to_visit"] += 1
         reached = any(codes[v.outcome_id].reached for v in mine)
-        latest = max(latest_pool, key=lambda v: (v.captured_at, v.received_at)) if latest_pool else None
+        latest = max(latest_pool, key=lambda v: (effective_time(v, rounds[v.round_id].opened_at), v.received_at)) \
+            if latest_pool else None
         code = codes[latest.outcome_id] if latest else None
         excluded = bool(not reached and code is not None and code.excluded)
         if mine:

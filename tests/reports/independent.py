@@ -26,9 +26,19 @@ class Target:
 
 
 def _live_visits() -> list[Visit]:
+    """Uncorrected visits in the order they happened: by effective time (the device's unless impossible), then
+    by receipt."""
     corrected = set(Visit.objects.filter(corrects__isnull=False).values_list("corrects_id", flat=True))
-    return [v for v in Visit.objects.select_related("round", "worker").order_by("captured_at", "received_at")
-            if v.pk not in corrected]
+    live = [v for v in Visit.objects.select_related("round", "worker") if v.pk not in corrected]
+    return sorted(live, key=lambda v: (_effective_at(v), v.received_at))
+
+
+def _effective_at(v: Visit) -> dt.datetime:
+    skew = dt.timedelta(seconds=float(getattr(settings, "QIAOMEN_CLOCK_SKEW_S", 900)))
+    at = v.captured_at
+    if at > v.received_at + skew or (v.round.opened_at and at < v.round.opened_at - skew):
+        at = v.received_at
+    return at
 
 
 def targets(*, round: Round | None = None, campaign: Campaign | None = None, under_path: str) -> list[Target]:
@@ -97,11 +107,7 @@ def figures(*, round: Round | None = None, campaign: Campaign | None = None, lev
 
 def effective_day(v: Visit) -> dt.date:
     """The device time unless impossible (after receipt, or before the round opened, beyond the skew)."""
-    skew = dt.timedelta(seconds=float(getattr(settings, "QIAOMEN_CLOCK_SKEW_S", 900)))
-    at = v.captured_at
-    if at > v.received_at + skew or (v.round.opened_at and at < v.round.opened_at - skew):
-        at = v.received_at
-    return at.astimezone(BEIJING).date()
+    return _effective_at(v).astimezone(BEIJING).date()
 
 
 def reached_by_day(*, round: Round, under_path: str) -> dict[dt.date, int]:
