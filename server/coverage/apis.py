@@ -35,19 +35,29 @@ class _CoverageApi(APIView):
 class CoverageApi(_CoverageApi):
     query_serializer = serializers.CoverageAreaQuerySerializer
 
+    def body(self, *, user, level: str, **kwargs) -> dict:
+        """The answer's rows: the areas of the level with their figures."""
+        return {"rows": selectors.coverage_by_area(user=user, level=level, **kwargs)}
+
+    def answer(self, request) -> Response:
+        query = self.query(request)
+        kwargs, level = query.selector_kwargs(), query.validated_data["level"]
+        total = selectors.coverage_summary(user=request.user, **kwargs)
+        return Response({**self.body(user=request.user, level=level, **kwargs), **self.head(query), "level": level,
+                         "total": total})
+
     @extend_schema(tags=["coverage"], summary="覆盖情况 Coverage by area", description=_WHICH,
                    parameters=[serializers.CoverageAreaQuerySerializer],
                    responses=serializers.CoverageAnswerSerializer)
     def get(self, request):
-        query = self.query(request)
-        kwargs, level = query.selector_kwargs(), query.validated_data["level"]
-        rows = selectors.coverage_by_area(user=request.user, level=level, **kwargs)
-        total = selectors.coverage_summary(user=request.user, **kwargs)
-        return Response({**self.head(query), "level": level, "total": total, "rows": rows})
+        return self.answer(request)
 
 
-class CoverageGeoJsonApi(_CoverageApi):
-    query_serializer = serializers.CoverageAreaQuerySerializer
+class CoverageGeoJsonApi(CoverageApi):
+    def body(self, *, user, level: str, **kwargs) -> dict:
+        """The same rows as GeoJSON Features with the areas' outlines."""
+        rows = geo.coverage_features(user=user, level=level, **kwargs)
+        return {"type": "FeatureCollection", "features": serializers.CoverageFeatureSerializer(rows, many=True).data}
 
     @extend_schema(tags=["coverage"], summary="覆盖情况地图 Coverage by area as GeoJSON",
                    description=_WHICH + " The same rows as GET /api/v1/coverage, each a GeoJSON Feature with the "
@@ -55,13 +65,7 @@ class CoverageGeoJsonApi(_CoverageApi):
                    parameters=[serializers.CoverageAreaQuerySerializer],
                    responses=serializers.CoverageFeatureCollectionSerializer)
     def get(self, request):
-        query = self.query(request)
-        kwargs, level = query.selector_kwargs(), query.validated_data["level"]
-        rows = geo.coverage_features(user=request.user, level=level, **kwargs)
-        total = selectors.coverage_summary(user=request.user, **kwargs)
-        features = serializers.CoverageFeatureSerializer(rows, many=True).data
-        return Response({"type": "FeatureCollection", **self.head(query), "level": level, "total": total,
-                         "features": features})
+        return self.answer(request)
 
 
 class TilesUnavailable(APIException):

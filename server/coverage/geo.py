@@ -76,19 +76,16 @@ def coverage_features(*, user: User, level: str, round: Round | None = None, cam
     else:  # many cells as they are: the database writes the GeoJSON (a township's 100 cells: ~4x faster)
         geoms = {pk: (json.loads(text) if text else None) for pk, text in
                  model.objects.filter(pk__in=ids).values_list("id", AsGeoJSON("geom", precision=6))}
-    if level != "cell":  # an area imported without a boundary is drawn as the union of its cells
-        for row in rows:
-            if geoms.get(row["id"]) is None:
-                union = GridCell.objects.filter(path__startswith=_path(row["id"])).aggregate(u=Union("geom"))["u"]
-                geoms[row["id"]] = union.simplify(tolerance, preserve_topology=True) if union else None
+    missing = [pk for pk in ids if geoms.get(pk) is None] if level != "cell" else []
+    # An area imported without a boundary is drawn as the union of its cells.
+    for pk, path in Area.objects.filter(pk__in=missing).values_list("id", "path"):
+        union = GridCell.objects.filter(path__startswith=path).aggregate(u=Union("geom"))["u"]
+        geoms[pk] = union.simplify(tolerance, preserve_topology=True) if union else None
     for row in rows:
         row["geometry"] = geoms.get(row["id"])
         row["coverage_class"] = coverage_class(row["coverage"])
     return rows
 
-
-def _path(area_id: int) -> str:
-    return Area.objects.filter(pk=area_id).values_list("path", flat=True).get()
 
 
 class TilesUnavailable(RuntimeError):
