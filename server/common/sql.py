@@ -36,3 +36,15 @@ def tables_analyze(tables: list[str]) -> None:
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
+def commit_async() -> None:
+    """Let the current transaction commit without waiting for its WAL to reach the disk (PostgreSQL).
+
+    Only for transactions that write derived rows together with the deletion of their queue entries (household
+    round states, coverage figures): a crash in the fraction of a second before the WAL writer flushes loses both,
+    so the queue entries come back and the work is redone; visits themselves always commit synchronously. Saves
+    the flush of each refresh (5-10 ms on this machine's disk)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")

@@ -16,14 +16,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 
+from server.campaigns import selectors as campaign_selectors
 from server.campaigns.models import Campaign, Round
 from server.common import workqueue
-from server.common.sql import in_ids
+from server.common.sql import commit_async, in_ids
 from server.coverage import statements
-from server.coverage.statements import KeyGroups, Scope
+from server.coverage.statements import KeyGroups, Plan
 from server.registry.models import KeyGroup
+from server.territory.models import Area
 
 DERIVED_RULES = {"elderly"}  # derived key groups the statements know how to compute
 
@@ -35,19 +38,16 @@ def key_groups_current() -> KeyGroups:
     return KeyGroups(tagged_ids=tuple(gid for gid, _, derived in groups if not derived), elderly_id=elderly)
 
 
-def campaign_scopes(*, campaign: Campaign, from_number: int = 1) -> list[Scope]:
-    """The scopes of a campaign: each round numbered `from_number` or more, then the campaign as a whole."""
-    paths = tuple(campaign.areas.values_list("path", flat=True))
+def campaign_plan(*, campaign: Campaign, from_number: int = 1) -> Plan:
+    """The statements' plan for a campaign: every round numbered `from_number` or more is written, then the
+    campaign as a whole."""
+    paths = list(campaign.areas.values_list("path", flat=True))
     rounds = list(Round.objects.filter(campaign=campaign).order_by("number").values_list("id", "number"))
-    year = campaign.starts_on.year
-    scopes = [
-        Scope(campaign_id=campaign.pk, round_id=rid, round_ids=(rid,),
-              earlier_round_ids=tuple(r for r, n in rounds if n < number), area_paths=paths, reference_year=year)
-        for rid, number in rounds if number >= from_number
-    ]
-    scopes.append(Scope(campaign_id=campaign.pk, round_id=None, round_ids=tuple(r for r, _ in rounds),
-                        earlier_round_ids=(), area_paths=paths, reference_year=year))
-    return scopes
+    communities = (list(Area.objects.filter(campaign_selectors.under(paths, "path")).values_list("id", flat=True))
+                   if paths else [])
+    first = next((i for i, (_, number) in enumerate(rounds) if number >= from_number), len(rounds))
+    return Plan(campaign_id=campaign.pk, rounds=tuple(r for r, _ in rounds), communities=tuple(communities),
+                reference_year=campaign.starts_on.year, first=first)
 
 
 @transaction.atomic
@@ -58,12 +58,11 @@ def coverage_cells_refresh(*, round: Round, cell_ids: list[int]) -> None:
     cells = sorted({int(c) for c in cell_ids if c is not None})
     if not cells:
         return
-    scopes = campaign_scopes(campaign=round.campaign, from_number=round.number)
-    groups = key_groups_current()
+    commit_async()
+    plan = campaign_plan(campaign=round.campaign, from_number=round.number)
     households = statements.cell_households(cells=cells)
-    statements.scope_delete(scopes=scopes, cells=cells)
-    for scope in scopes:
-        statements.scope_insert(scope=scope, groups=groups, cells=cells, households=households)
+    statements.scope_delete(plan=plan, cells=cells)
+    statements.scopes_insert(plan=plan, groups=key_groups_current(), cells=cells, households=households)
 
 
 def coverage_households_queue(*, round_id: int, household_ids: list[int]) -> None:
@@ -143,6 +142,11 @@ def coverage_recompute(*, campaign_id: int | None = None, round_id: int | None =
     result = RecomputeResult()
     everything_lock()
     refresher_lock(wait=True)
+    if connection.vendor == "postgresql" and settings.QIAOMEN_RECOMPUTE_WORK_MEM:
+        # Memory for the recompute's hashes and sorts of millions of rows (PostgreSQL's default 4 MB spills them to
+        # disk), for this transaction only.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.QIAOMEN_RECOMPUTE_WORK_MEM])
     if round_id is not None:
         round = Round.objects.select_related("campaign").get(pk=round_id)
         jobs = [(round.campaign, round.number, [round.pk])]
@@ -159,29 +163,19 @@ def coverage_recompute(*, campaign_id: int | None = None, round_id: int | None =
         say(f"住户本轮状态 household round states: {result.states:,} ({result.timings['states']:.1f} s)")
     groups = key_groups_current()
     for campaign, from_number, _ in jobs:
-        scopes = campaign_scopes(campaign=campaign, from_number=from_number)
+        plan = campaign_plan(campaign=campaign, from_number=from_number)
         t0 = time.perf_counter()
-        statements.scope_delete(scopes=scopes, cells=None)
+        statements.scope_delete(plan=plan, cells=None)
         result.timings["delete"] = result.timings.get("delete", 0.0) + time.perf_counter() - t0
         t0 = time.perf_counter()
-        statements.shared_prepare(scopes=scopes, groups=groups)
-        result.timings["shared"] = result.timings.get("shared", 0.0) + time.perf_counter() - t0
-        for scope in scopes:
-            t0 = time.perf_counter()
-            statements.scope_insert(scope=scope, groups=groups, cells=None, timings=result.timings)
-            label = f"第{_number(scope)}轮 round {_number(scope)}" if scope.round_id else "整个行动 whole campaign"
-            say(f"{campaign.name} · {label}: {time.perf_counter() - t0:.1f} s")
-            result.scopes += 1
-        statements.shared_drop()
+        statements.scopes_insert(plan=plan, groups=groups, cells=None, timings=result.timings)
+        result.scopes += len(plan.scopes())
+        say(f"{campaign.name}: {len(plan.scopes())} 组数据 scopes, {time.perf_counter() - t0:.1f} s")
         result.campaigns += 1
     statements.analyze()
     result.seconds = time.perf_counter() - started
     say(f"完成 done: {result.campaigns} 个行动 campaigns, {result.scopes} 组数据 scopes, {result.seconds:.1f} s")
     return result
-
-
-def _number(scope: Scope) -> int:
-    return Round.objects.filter(pk=scope.round_id).values_list("number", flat=True).first() or 0
 
 
 def coverage_round_schedule(*, round: Round) -> None:

@@ -12,12 +12,19 @@ from __future__ import annotations
 
 from django.db import connection, models, transaction
 
+from server.common.sql import commit_async, in_ids
+
 
 class HouseholdRoundState(models.Model):
-    round = models.ForeignKey("campaigns.Round", on_delete=models.CASCADE, related_name="+")
+    # Every push rewrites these rows, so every index costs it: the (round, household) constraint serves look-ups by
+    # round, and nothing looks states up by outcome (deleting an outcome code scans them once). With the table's
+    # fillfactor (migration 0007) an update that changes no indexed column stays on its page (HOT) and writes no
+    # index entry at all.
+    round = models.ForeignKey("campaigns.Round", on_delete=models.CASCADE, related_name="+", db_index=False)
     household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="+")
     cell = models.ForeignKey("territory.GridCell", null=True, on_delete=models.SET_NULL, related_name="+")
-    outcome = models.ForeignKey("campaigns.OutcomeCode", null=True, on_delete=models.SET_NULL, related_name="+")
+    outcome = models.ForeignKey("campaigns.OutcomeCode", null=True, on_delete=models.SET_NULL, related_name="+",
+                                db_index=False)
     reached = models.BooleanField(default=False)
     settled = models.BooleanField(default=False)
     visits = models.PositiveIntegerField(default=0)
@@ -117,15 +124,17 @@ def household_round_states_refresh(*, round_id: int, household_ids: list[int]) -
     ids = sorted({int(h) for h in household_ids})
     if not ids:
         return 0
-    cells_lock(cell_ids=Household.objects.filter(id__in=ids).values_list("cell_id", flat=True).distinct())
-    marks = ", ".join(["%s"] * len(ids))
+    commit_async()
+    cells_lock(cell_ids=Household.objects.filter(id__in=ids).order_by().values_list("cell_id", flat=True).distinct())
     with connection.cursor() as cursor:
+        state_ids, state_params = in_ids("household_id", ids)
         cursor.execute(
-            f"DELETE FROM visits_householdroundstate WHERE round_id = %s AND household_id IN ({marks}) AND NOT EXISTS "
+            f"DELETE FROM visits_householdroundstate WHERE round_id = %s AND {state_ids} AND NOT EXISTS "
             f"(SELECT 1 FROM visits_visit v WHERE v.round_id = visits_householdroundstate.round_id AND "
-            f"v.household_id = visits_householdroundstate.household_id)", [round_id, *ids])
-        where = f"AND v.round_id = %s AND v.household_id IN ({marks})"
-        cursor.execute(_UPSERT.format(select=_select(where, few=True)), [round_id, *ids])
+            f"v.household_id = visits_householdroundstate.household_id)", [round_id, *state_params])
+        visit_ids, visit_params = in_ids("v.household_id", ids)
+        cursor.execute(_UPSERT.format(select=_select(f"AND v.round_id = %s AND {visit_ids}", few=True)),
+                       [round_id, *visit_params])
         written = cursor.rowcount
     household_round_states_refreshed.send(sender=HouseholdRoundState, round_id=round_id, household_ids=ids)
     return written
