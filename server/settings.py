@@ -125,8 +125,6 @@ elif DATABASES["default"]["ENGINE"].endswith("postgis"):
     _page_cost = os.environ.get("QIAOMEN_PG_RANDOM_PAGE_COST", "1.1")
     if _page_cost:
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c random_page_cost={float(_page_cost)}"
-# work_mem of the full coverage recompute's transaction (PostgreSQL; empty: the server's setting).
-QIAOMEN_RECOMPUTE_WORK_MEM = os.environ.get("QIAOMEN_RECOMPUTE_WORK_MEM", "256MB")
 SPATIALITE_LIBRARY_PATH = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 # GDAL 3.6 (Debian 12) cannot block file/network access from spatial references; we never parse untrusted
 # SRS strings from the network (imports are run by admins on files they chose). See docs/security.md.

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import connection, transaction
 
 from server.campaigns import selectors as campaign_selectors
@@ -142,11 +141,11 @@ def coverage_recompute(*, campaign_id: int | None = None, round_id: int | None =
     result = RecomputeResult()
     everything_lock()
     refresher_lock(wait=True)
-    if connection.vendor == "postgresql" and settings.QIAOMEN_RECOMPUTE_WORK_MEM:
-        # Memory for the recompute's hashes and sorts of millions of rows (PostgreSQL's default 4 MB spills them to
-        # disk), for this transaction only.
+    if connection.vendor == "postgresql":
+        # No JIT compilation for this transaction: each statement runs once over millions of rows, and compiling
+        # its expressions cost more than it saved (the states 6.4 s with JIT, 5.2 s without, at city scale).
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.QIAOMEN_RECOMPUTE_WORK_MEM])
+            cursor.execute("SET LOCAL jit = off")
     if round_id is not None:
         round = Round.objects.select_related("campaign").get(pk=round_id)
         jobs = [(round.campaign, round.number, [round.pk])]

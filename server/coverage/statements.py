@@ -228,8 +228,8 @@ _INSERTS = {"cell": _CELL, "key_groups": _KEY_GROUPS, "days": _DAYS, "workers": 
             "worker_days": _WORKER_DAYS}
 
 
-def _insert(plan: Plan, which: str) -> tuple[str, list]:
-    """The INSERT of one aggregate table for every scope of the plan."""
+def _insert(plan: Plan, which: str) -> tuple[str, str, list]:
+    """(the table and its columns, the SELECT of its rows for every scope of the plan, parameters)."""
     table, select = _INSERTS[which]
     branches, params = [], []
     now = timezone.now()
@@ -242,7 +242,7 @@ def _insert(plan: Plan, which: str) -> tuple[str, list]:
             params.append(round_id)  # {visits} comes after {t}, which has no parameter
         if which == "cell":
             params.append(now)
-    return f"INSERT INTO {table} {' UNION ALL '.join(branches)}", params
+    return table, " UNION ALL ".join(branches), params
 
 
 def scope_delete(*, plan: Plan, cells: list[int] | None) -> None:
@@ -285,8 +285,11 @@ def cell_households(*, cells: list[int]) -> list[int]:
 
 
 def _temp(cursor, name: str, select: str, params: list, *, index: str | None, analyze: bool) -> None:
+    # Every cell on PostgreSQL: an unlogged table, created and dropped inside the recompute's transaction (one
+    # recompute at a time, server/visits/locks.py), because parallel workers can scan it and not a temporary table.
+    kind = "UNLOGGED" if connection.vendor == "postgresql" and analyze else "TEMP"
     cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    cursor.execute(f"CREATE TEMP TABLE {name} AS {select}", params)
+    cursor.execute(f"CREATE {kind} TABLE {name} AS {select}", params)
     if connection.vendor == "postgresql":
         if index:
             cursor.execute(f"CREATE INDEX ON {name} ({index})")
@@ -317,8 +320,8 @@ def scopes_insert(*, plan: Plan, groups: KeyGroups, cells: list[int] | None, hou
             # estimates come from the pinned reads.
             started = time.perf_counter()
             ctes = [f"{name} AS MATERIALIZED ({select})" for name, (select, _), _ in relations]
-            ctes += [f"w{i} AS ({sql})" for i, (sql, _) in enumerate(inserts)]
-            params = [p for _, (_, ps), _ in relations for p in ps] + [p for _, ps in inserts for p in ps]
+            ctes += [f"w{i} AS (INSERT INTO {table} {select})" for i, (table, select, _) in enumerate(inserts)]
+            params = [p for _, (_, ps), _ in relations for p in ps] + [p for *_, ps in inserts for p in ps]
             cursor.execute(f"WITH {', '.join(ctes)} SELECT 1", params)
             timed("statement", started)
             return
@@ -326,9 +329,18 @@ def scopes_insert(*, plan: Plan, groups: KeyGroups, cells: list[int] | None, hou
             started = time.perf_counter()
             _temp(cursor, name, select, params, index=None if few else index, analyze=not few)
             timed(name, started)
-        for sql, params in inserts:
+        for table, select, params in inserts:
             started = time.perf_counter()
-            cursor.execute(sql, params)
-            timed(sql.split()[2], started)
+            if connection.vendor == "postgresql":
+                # PostgreSQL plans no INSERT … SELECT in parallel, but a CREATE TABLE … AS: the rows are computed
+                # by parallel workers into an unlogged table, then copied (thousands of rows, not millions).
+                cursor.execute("DROP TABLE IF EXISTS cov_rows")
+                columns = table[table.index("(") + 1:table.rindex(")")]
+                cursor.execute(f"CREATE UNLOGGED TABLE cov_rows AS SELECT * FROM ({select}) x ({columns})", params)
+                cursor.execute(f"INSERT INTO {table} SELECT * FROM cov_rows")
+                cursor.execute("DROP TABLE cov_rows")
+            else:
+                cursor.execute(f"INSERT INTO {table} {select}", params)
+            timed(table.split()[0], started)
         for name in TEMPORARY:
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
