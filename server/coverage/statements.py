@@ -284,16 +284,16 @@ def cell_households(*, cells: list[int]) -> list[int]:
         return [r[0] for r in cursor.fetchall()]
 
 
-def _temp(cursor, name: str, select: str, params: list, *, index: str | None, analyze: bool) -> None:
+def _temp(cursor, name: str, select: str, params: list, *, every_cell: bool, index: str | None) -> None:
     # Every cell on PostgreSQL: an unlogged table, created and dropped inside the recompute's transaction (one
     # recompute at a time, server/visits/locks.py), because parallel workers can scan it and not a temporary table.
-    kind = "UNLOGGED" if connection.vendor == "postgresql" and analyze else "TEMP"
+    kind = "UNLOGGED" if connection.vendor == "postgresql" and every_cell else "TEMP"
     cursor.execute(f"DROP TABLE IF EXISTS {name}")
     cursor.execute(f"CREATE {kind} TABLE {name} AS {select}", params)
     if connection.vendor == "postgresql":
         if index:
             cursor.execute(f"CREATE INDEX ON {name} ({index})")
-        if analyze:
+        if every_cell:
             cursor.execute(f"ANALYZE {name}")
 
 
@@ -327,7 +327,7 @@ def scopes_insert(*, plan: Plan, groups: KeyGroups, cells: list[int] | None, hou
             return
         for name, (select, params), index in relations:
             started = time.perf_counter()
-            _temp(cursor, name, select, params, index=None if few else index, analyze=not few)
+            _temp(cursor, name, select, params, every_cell=not few, index=None if few else index)
             timed(name, started)
         for table, select, params in inserts:
             started = time.perf_counter()
