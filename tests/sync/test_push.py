@@ -135,6 +135,24 @@ def test_incremental_state_equals_a_full_rebuild(mini_city, round, phone):
     assert not HouseholdRoundState.objects.get(household=hs[3]).app_installed
 
 
+def test_a_rebuild_repairs_stale_missing_and_orphan_states_and_leaves_the_rest(mini_city, round, phone):
+    hs = mini_city.households[:4]
+    push(phone, [visit(hs[0], round, outcome="reached"), visit(hs[1], round, outcome="nobody_home"),
+                 visit(hs[2], round, outcome="refused")])
+    fields = ("household_id", "outcome_id", "reached", "settled", "visits", "flagged", "app_installed")
+    right = sorted(HouseholdRoundState.objects.values_list(*fields))
+    kept = HouseholdRoundState.objects.get(household=hs[2])
+    # stale (a state that says reached when its visit did not), missing (deleted), orphan (no visit behind it)
+    HouseholdRoundState.objects.filter(household=hs[1]).update(reached=True, visits=7)
+    HouseholdRoundState.objects.filter(household=hs[0]).delete()
+    HouseholdRoundState.objects.create(household=hs[3], round=round, cell_id=hs[3].cell_id, visits=2, reached=True)
+    assert household_round_states_rebuild() == 3
+    assert sorted(HouseholdRoundState.objects.values_list(*fields)) == right
+    assert HouseholdRoundState.objects.get(household=hs[2]).pk == kept.pk  # an unchanged row is not rewritten
+    assert household_round_states_rebuild(round_id=round.pk) == 3  # one round: the same rows, nothing else
+    assert sorted(HouseholdRoundState.objects.values_list(*fields)) == right
+
+
 def test_claims_accepted_duplicate_or_rejected_with_the_holder(mini_city, round, phone, phone2, worker2):
     free = mini_city.cells[2]
     claim = {"id": str(uuid.uuid4()), "round": round.pk, "cell": free.pk}
