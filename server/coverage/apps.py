@@ -17,10 +17,10 @@ class CoverageConfig(AppConfig):
         post_save.connect(_round_saved, sender=Round, dispatch_uid="coverage-round-saved")
 
 
-def _states_refreshed(sender, *, round_id: int, household_ids: list[int], **kwargs) -> None:
-    from server.coverage.services import coverage_households_queue
+def _states_refreshed(sender, *, round_id: int, cell_ids: list[int], **kwargs) -> None:
+    from server.coverage.services import coverage_cells_queue
 
-    coverage_households_queue(round_id=round_id, household_ids=household_ids)
+    coverage_cells_queue(round_id=round_id, cell_ids=cell_ids)
 
 
 def _round_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:

@@ -2,7 +2,7 @@
 
 After a push commits, `visits.household_round_states_refresh` (a Celery task; inline without a broker) rewrites
 the touched households' round states and, in the same transaction and under the same cell locks, sends
-`household_round_states_refreshed`; `coverage_households_queue` answers it by queueing the touched cells
+`household_round_states_refreshed`; `coverage_cells_queue` answers it by queueing the touched cells
 (`DirtyCell`), and `coverage_dirty_refresh` (right after the commit without a broker, a Celery task at most once a
 second with one) recomputes every aggregate row of the queued cells, many at a time: for the pushed round, for the
 later rounds of its campaign (a household settled now leaves their lists) and for the campaign as a whole.
@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from server.campaigns import selectors as campaign_selectors
 from server.campaigns.models import Campaign, Round
 from server.common import workqueue
-from server.common.sql import commit_async, in_ids
+from server.common.sql import commit_async
 from server.coverage import statements
 from server.coverage.statements import KeyGroups, Plan
 from server.registry.models import KeyGroup
@@ -49,7 +49,7 @@ def campaign_plan(*, campaign: Campaign, from_number: int = 1) -> Plan:
                 reference_year=campaign.starts_on.year, first=first)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def coverage_cells_refresh(*, round: Round, cell_ids: list[int]) -> None:
     """Recompute every aggregate row of these cells that a change of `round`'s visits can move.
 
@@ -62,15 +62,6 @@ def coverage_cells_refresh(*, round: Round, cell_ids: list[int]) -> None:
     households = statements.cell_households(cells=cells)
     statements.scope_delete(plan=plan, cells=cells)
     statements.scopes_insert(plan=plan, groups=key_groups_current(), cells=cells, households=households)
-
-
-def coverage_households_queue(*, round_id: int, household_ids: list[int]) -> None:
-    """Queue the cells of these households (whose round states were just refreshed) for a figures refresh."""
-    where, params = in_ids("id", household_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT cell_id FROM registry_household WHERE {where} AND cell_id IS NOT NULL", params)
-        cells = [r[0] for r in cursor.fetchall()]
-    coverage_cells_queue(round_id=round_id, cell_ids=cells)
 
 
 def coverage_cells_queue(*, round_id: int, cell_ids: list[int]) -> None:
