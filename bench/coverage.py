@@ -243,8 +243,13 @@ def measure_incremental(city: City, pushes: int = 20, size: int = 500) -> dict:
         holders = list(CellAssignment.objects.filter(round_id=city.round2_id).values_list("worker_id", flat=True)
                        .distinct().order_by("worker_id"))
         step = max(1, len(holders) // pushes)
+        # On a database reused (--reuse) the workers of the earlier runs are passed over: pushing to the same cells
+        # run after run piles visits on their households and each run would measure a busier cell than the last.
+        from server.visits.models import Visit
+
+        start = Visit.objects.filter(round_id=city.round2_id).exclude(device_id="bench").count() // size
         for n in range(pushes):
-            worker = User.objects.get(pk=holders[(n * step) % len(holders)])
+            worker = User.objects.get(pk=holders[(start + n * step) % len(holders)])
             cells = CellAssignment.objects.filter(round_id=city.round2_id, worker=worker).values("cell_id")
             households = list(Household.objects.filter(cell_id__in=cells, status="occupied")
                               .values_list("id", "location")[:size])

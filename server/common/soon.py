@@ -1,6 +1,6 @@
 """Run a queue-draining Celery task soon after a commit, without sending one message per request.
 
-Without a broker (eager) the task runs at once, inline. With one, each app process sends the task at most once per
+Without a broker (eager) the task's body runs at once, inline. With one, each app process sends the task at most once per
 `delay` seconds (a cache flag) with a countdown of `delay`: a caller checks the flag only after its queue rows
 committed, and the task the flag stands for starts at least `delay` after the flag was set, so it sees those rows.
 A beat job per queue is the safety net for a lost message.
@@ -22,7 +22,7 @@ def task_soon(task, *, key: str, delay: float = 1.0) -> None:
     from kombu.exceptions import OperationalError as BrokerError
 
     if task.app.conf.task_always_eager:
-        task.delay()
+        task()  # the task's body, inline: what an eager delay() runs, without its tracing (≈ 5 ms a call)
         return
     flag = f"qiaomen:soon:{key}"
     if cache.add(flag, 1, timeout=delay):
@@ -39,7 +39,7 @@ def task_send(task, *args, **kwargs) -> bool:
     from kombu.exceptions import OperationalError as BrokerError
 
     if task.app.conf.task_always_eager:
-        task.delay(*args, **kwargs)
+        task(*args, **kwargs)  # inline (eager); exceptions propagate as with task_eager_propagates
         return True
     try:
         task.apply_async(args=args, kwargs=kwargs)

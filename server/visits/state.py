@@ -222,7 +222,7 @@ def household_round_states_schedule(*, round_households: dict[int, set[int]]) ->
             continue
         ids = sorted(ids)
         if task.app.conf.task_always_eager:
-            transaction.on_commit(lambda r=round_id, i=ids: task.delay(round_id=r, household_ids=i))
+            transaction.on_commit(lambda r=round_id, i=ids: task(round_id=r, household_ids=i))  # inline
         else:
             workqueue.pairs_queue(table="visits_statequeue", column="household_id", round_id=round_id, ids=ids)
             transaction.on_commit(_drain_soon)
