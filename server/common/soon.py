@@ -1,7 +1,7 @@
 """Run a queue-draining Celery task soon after a commit, without sending one message per request.
 
-Without a broker (eager) the task's body runs at once, inline. With one, each app process sends the task at most once per
-`delay` seconds (a cache flag) with a countdown of `delay`: a caller checks the flag only after its queue rows
+Without a broker (eager) the task's body runs inline, at once. With one, each app process sends the task at most once
+per `delay` seconds (a cache flag) with a countdown of `delay`: a caller checks the flag only after its queue rows
 committed, and the task the flag stands for starts at least `delay` after the flag was set, so it sees those rows.
 A beat job per queue is the safety net for a lost message.
 
