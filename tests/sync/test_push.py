@@ -153,6 +153,22 @@ def test_a_rebuild_repairs_stale_missing_and_orphan_states_and_leaves_the_rest(m
     assert sorted(HouseholdRoundState.objects.values_list(*fields)) == right
 
 
+def test_deleting_a_household_or_round_deletes_the_rows_derived_from_it(mini_city, round, phone):
+    from server.coverage.models import CellCoverage
+
+    hs = mini_city.households[:2]
+    push(phone, [visit(hs[0], round), visit(hs[1], round, outcome="nobody_home")])
+    assert HouseholdRoundState.objects.filter(round=round).count() == 2
+    assert CellCoverage.objects.filter(round=round).exists()
+    Visit.objects.filter(household=hs[0]).delete()
+    hs[0].delete()  # the derived tables have no FK constraints in the database: Django's on_delete must do it
+    assert list(HouseholdRoundState.objects.values_list("household_id", flat=True)) == [hs[1].pk]
+    Visit.objects.filter(round=round).delete()  # a round with visits is protected
+    round_id = round.pk
+    round.delete()
+    assert not HouseholdRoundState.objects.exists() and not CellCoverage.objects.filter(round_id=round_id).exists()
+
+
 def test_claims_accepted_duplicate_or_rejected_with_the_holder(mini_city, round, phone, phone2, worker2):
     free = mini_city.cells[2]
     claim = {"id": str(uuid.uuid4()), "round": round.pk, "cell": free.pk}
