@@ -11,16 +11,17 @@ class CoverageConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from server.campaigns.models import Round
-        from server.visits.signals import household_round_states_refreshed
+        from server.visits.signals import visits_recorded
 
-        household_round_states_refreshed.connect(_states_refreshed, dispatch_uid="coverage-states-refreshed")
+        visits_recorded.connect(_visits_recorded, dispatch_uid="coverage-visits-recorded")
         post_save.connect(_round_saved, sender=Round, dispatch_uid="coverage-round-saved")
 
 
-def _states_refreshed(sender, *, round_id: int, cell_ids: list[int], **kwargs) -> None:
+def _visits_recorded(sender, *, round_cells: dict[int, set[int]], **kwargs) -> None:
     from server.coverage.services import coverage_cells_queue
 
-    coverage_cells_queue(round_id=round_id, cell_ids=cell_ids)
+    for round_id, cells in sorted(round_cells.items()):
+        coverage_cells_queue(round_id=round_id, cell_ids=sorted(cells))
 
 
 def _round_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:

@@ -55,7 +55,7 @@ def round_households_query(*, user: User, round: Round, area_code: str | None = 
     annotated with their round state; ordered by cell, address."""
     if state not in STATES:
         raise ValueError(f"state must be one of {list(STATES)}")
-    # The households coverage counts (server/coverage/statements.py `targets`): occupied, in a cell of the
+    # The households coverage counts (server/coverage/tables.py `counted`): occupied, in a cell of the
     # campaign's areas that the caller reaches, not settled in an earlier round (by the round states).
     cells = scoping.grid_cells_visible(user).filter(
         campaign_selectors.under(campaign_selectors.campaign_area_paths(campaign=round.campaign), "path"))

@@ -2,9 +2,10 @@
 
 Every table is keyed by (campaign, round, cell, ...). `round` NULL means the campaign as a whole (a household
 counts as reached if any round of the campaign reached it). Area figures (community … city) are sums of cell
-rows, read at request time; nothing above the cell is stored. The definitions are in docs/coverage.md; the
-statements that fill the tables are in server/coverage/statements.py, one code path for the incremental refresh
-(a few cells) and the full recompute (every cell).
+rows, read at request time; nothing above the cell is stored. The definitions are in docs/coverage.md; the rows
+are computed in numpy by server/coverage/compute.py from the raw rows (server/coverage/tables.py reads them and
+writes only the rows that differ), one code path for the incremental refresh (a few cells) and the full recompute
+(every cell).
 
 Foreign keys carry no index of their own: the unique constraints (round, cell, …) and (campaign, cell, …) serve the
 reads and the per-cell deletes, and every extra index would slow the full recompute's inserts. Nor a constraint in
@@ -130,9 +131,9 @@ AGGREGATES = [CellCoverage, CellKeyGroupCoverage, CellDayCoverage, CellWorkerCov
 
 
 class DirtyCell(models.Model):
-    """A cell whose figures in a round are behind its household round states: queued by the refresh after a push,
-    emptied by `coverage_dirty_refresh`, which recomputes many cells in one set of statements (a refresh costs
-    ~35 ms for one cell and ~45 ms for fifty, so one refresh a second serves hundreds of single-visit pushes)."""
+    """A cell whose figures in a round are behind its visits: queued by the refresh after a push, emptied by
+    `coverage_dirty_refresh`, which recomputes many cells at a time (a refresh costs tens of milliseconds for one
+    cell or for fifty, so one refresh a second serves hundreds of single-visit pushes)."""
 
     round = models.ForeignKey("campaigns.Round", on_delete=models.CASCADE, related_name="+", db_index=False,
                               db_constraint=False)

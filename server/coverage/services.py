@@ -1,13 +1,12 @@
 """Writes of coverage: keep the cell aggregates current after each push, and recompute them in full.
 
-After a push commits, `visits.household_round_states_refresh` (a Celery task; inline without a broker) rewrites
-the touched households' round states and, in the same transaction and under the same cell locks, sends
-`household_round_states_refreshed`; `coverage_cells_queue` answers it by queueing the touched cells
-(`DirtyCell`), and `coverage_dirty_refresh` (right after the commit without a broker, a Celery task at most once a
-second with one) recomputes every aggregate row of the queued cells, many at a time: for the pushed round, for the
-later rounds of its campaign (a household settled now leaves their lists) and for the campaign as a whole.
-`coverage_recompute` rebuilds the household round states from the
-visits and then every aggregate row (manage.py recompute_coverage, and the nightly beat job).
+A push sends `visits_recorded` inside its transaction; `coverage_cells_queue` answers it by queueing the touched
+cells (`DirtyCell`), and `coverage_dirty_refresh` (right after the commit without a broker, a Celery task at most
+once a second with one) recomputes every aggregate row of the queued cells, many at a time, from their households'
+visits (server/coverage/compute.py): for the pushed round, for the later rounds of its campaign (a household
+settled now leaves their lists) and for the campaign as a whole. Only rows that changed are written.
+`coverage_recompute` recomputes every aggregate row from the raw rows, and the household round states with them
+unless asked not to (manage.py recompute_coverage, and the nightly beat job).
 """
 
 from __future__ import annotations
@@ -16,52 +15,59 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+import numpy as np
+from django.db import transaction
 
 from server.campaigns import selectors as campaign_selectors
 from server.campaigns.models import Campaign, Round
 from server.common import workqueue
 from server.common.sql import commit_async
-from server.coverage import statements
-from server.coverage.statements import KeyGroups, Plan
-from server.registry.models import KeyGroup
+from server.coverage import tables
+from server.coverage.compute import Plan, figures_compute
 from server.territory.models import Area
 
-DERIVED_RULES = {"elderly"}  # derived key groups the statements know how to compute
+DERIVED_RULES = {"elderly"}  # derived key groups the figures know how to compute (server/coverage/tables.py)
 
 
-def key_groups_current() -> KeyGroups:
-    """Which key groups count and how: tagged by hand, or (elderly) derived from the birth year."""
-    groups = list(KeyGroup.objects.values_list("id", "code", "derived"))
-    elderly = next((gid for gid, code, derived in groups if code == "elderly" and derived), None)
-    return KeyGroups(tagged_ids=tuple(gid for gid, _, derived in groups if not derived), elderly_id=elderly)
+def _now_us() -> int:
+    return time.time_ns() // 1000
 
 
 def campaign_plan(*, campaign: Campaign, from_number: int = 1) -> Plan:
-    """The statements' plan for a campaign: every round numbered `from_number` or more is written, then the
-    campaign as a whole."""
+    """The figures' plan for a campaign: every round numbered `from_number` or more is written, then the campaign
+    as a whole."""
+    from server.visits.selectors import moment_us
+
     paths = list(campaign.areas.values_list("path", flat=True))
-    rounds = list(Round.objects.filter(campaign=campaign).order_by("number").values_list("id", "number"))
+    rounds = list(Round.objects.filter(campaign=campaign).order_by("number").values_list("id", "number",
+                                                                                          "opened_at"))
     communities = (list(Area.objects.filter(campaign_selectors.under(paths, "path")).values_list("id", flat=True))
                    if paths else [])
-    first = next((i for i, (_, number) in enumerate(rounds) if number >= from_number), len(rounds))
-    return Plan(campaign_id=campaign.pk, rounds=tuple(r for r, _ in rounds), communities=tuple(communities),
-                reference_year=campaign.starts_on.year, first=first)
+    first = next((i for i, (_, number, _) in enumerate(rounds) if number >= from_number), len(rounds))
+    tagged, elderly = tables.key_group_ids()
+    return Plan(campaign_id=campaign.pk, rounds=tuple(r for r, _, _ in rounds), communities=tuple(sorted(communities)),
+                reference_year=campaign.starts_on.year, first=first,
+                opened=tuple(None if at is None else moment_us(at) for _, _, at in rounds), tagged_groups=tagged,
+                elderly_group=elderly)
 
 
 @transaction.atomic(savepoint=False)
-def coverage_cells_refresh(*, round: Round, cell_ids: list[int]) -> None:
-    """Recompute every aggregate row of these cells that a change of `round`'s visits can move.
+def coverage_cells_refresh(*, round: Round, cell_ids: list[int]) -> int:
+    """Recompute every aggregate row of these cells that a change of `round`'s visits can move; returns the rows
+    written (only those that differ from the stored ones).
 
     Callers hold the refresher lock (server/coverage/locks.py) when refreshes may run concurrently."""
+    from server.common.columns import changes_write
+
     cells = sorted({int(c) for c in cell_ids if c is not None})
     if not cells:
-        return
+        return 0
     commit_async()
-    plan = campaign_plan(campaign=round.campaign, from_number=round.number)
-    households = statements.cell_households(cells=cells)
-    statements.scope_delete(plan=plan, cells=cells)
-    statements.scopes_insert(plan=plan, groups=key_groups_current(), cells=cells, households=households)
+    plan, outcomes = tables.plan_read(campaign_id=round.campaign_id, reference_year=round.campaign.starts_on.year,
+                                      from_number=round.number)
+    inputs, stored = tables.cells_read(plan, cells=cells)
+    rows = figures_compute(plan, inputs, outcomes, now_us=_now_us())
+    return changes_write(tables.figures_diff(rows, stored))
 
 
 def coverage_cells_queue(*, round_id: int, cell_ids: list[int]) -> None:
@@ -112,6 +118,9 @@ class RecomputeResult:
     campaigns: int = 0
     scopes: int = 0
     states: int = 0
+    states_written: int = 0  # rows inserted, updated or deleted: the states that had drifted (0 when all agreed)
+    rows: int = 0
+    figures_written: int = 0  # figure rows inserted, updated or deleted
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for the benchmark
 
@@ -119,50 +128,85 @@ class RecomputeResult:
 @transaction.atomic
 def coverage_recompute(*, campaign_id: int | None = None, round_id: int | None = None, states: bool = True,
                        progress: Callable[[str], None] | None = None) -> RecomputeResult:
-    """Rebuild from the raw visits: the household round states (unless `states` is False), then every aggregate
-    row of every campaign, of one campaign, or of one round (with the later rounds of its campaign and the
-    campaign as a whole, whose figures depend on it). One transaction: readers see the old figures until the end.
-    `progress` is called with a line of text after each step."""
+    """Rebuild from the raw rows: the household round states (unless `states` is False), then every figure row
+    of every campaign, of one campaign, or of one round (with the later rounds of its campaign and the campaign as
+    a whole, whose figures depend on it). Only rows that differ from what is stored are written. One transaction:
+    readers see the old figures until the end. `progress` is called with a line of text after each step.
+
+    The raw rows are read once for the states and the figures: on PostgreSQL by two extra connections in the
+    transaction's snapshot while numpy computes (server/common/columns.py, ReaderPool)."""
+    from server.common.columns import ReaderPool, changes_write
     from server.coverage.locks import refresher_lock
+    from server.visits.compute import states_compute
     from server.visits.locks import everything_lock
-    from server.visits.state import household_round_states_rebuild
+    from server.visits.state import household_round_states_diff
 
     started = time.perf_counter()
     say = progress or (lambda line: None)
     result = RecomputeResult()
     everything_lock()
     refresher_lock(wait=True)
-    if connection.vendor == "postgresql":
-        # No JIT compilation for this transaction: each statement runs once over millions of rows, and compiling
-        # its expressions cost more than it saved (the states 6.4 s with JIT, 5.2 s without, at city scale).
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
     if round_id is not None:
         round = Round.objects.select_related("campaign").get(pk=round_id)
         jobs = [(round.campaign, round.number, [round.pk])]
     else:
         campaigns = Campaign.objects.all() if campaign_id is None else Campaign.objects.filter(pk=campaign_id)
         jobs = [(c, 1, list(c.rounds.values_list("id", flat=True))) for c in campaigns.order_by("pk")]
-    if states:
-        t0 = time.perf_counter()
-        if campaign_id is None and round_id is None:
-            result.states = household_round_states_rebuild()
-        else:
-            result.states = sum(household_round_states_rebuild(round_id=r) for _, _, ids in jobs for r in ids)
-        result.timings["states"] = time.perf_counter() - t0
-        say(f"住户本轮状态 household round states: {result.states:,} ({result.timings['states']:.1f} s)")
-    groups = key_groups_current()
-    for campaign, from_number, _ in jobs:
-        plan = campaign_plan(campaign=campaign, from_number=from_number)
-        t0 = time.perf_counter()
-        statements.scope_delete(plan=plan, cells=None)
-        result.timings["delete"] = result.timings.get("delete", 0.0) + time.perf_counter() - t0
-        t0 = time.perf_counter()
-        statements.scopes_insert(plan=plan, groups=groups, cells=None, timings=result.timings)
-        result.scopes += len(plan.scopes())
-        say(f"{campaign.name}: {len(plan.scopes())} 组数据 scopes, {time.perf_counter() - t0:.1f} s")
-        result.campaigns += 1
-    statements.analyze()
+    plans = [campaign_plan(campaign=c, from_number=n) for c, n, _ in jobs]
+    everything = campaign_id is None and round_id is None
+    # every round of the campaigns: a later round's list depends on the earlier ones
+    rounds = None if everything else sorted({r for p in plans for r in p.rounds})
+    state_rounds = None if everything else sorted({r for _, _, ids in jobs for r in ids})
+    t = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        result.timings[name] = result.timings.get(name, 0.0) + now - t
+        t = now
+
+    pool = ReaderPool.open(2)
+    try:
+        reads = tables.everything_read(plans, rounds=rounds, state_rounds=state_rounds if states else [],
+                                       pool=pool)
+        visits, effective = reads.visits(), None
+        step("read visits")
+        from server.visits.selectors import visit_effective_times
+
+        effective = visit_effective_times(visits, rounds)
+        outcomes = tables.outcomes_of(None)
+        computed = states_compute(visits, effective, outcomes)
+        step("states computed")
+        if states:
+            diff = household_round_states_diff(states=computed, households=reads.households(),
+                                               stored=reads.stored_states(), only_rounds=state_rounds)
+            result.states = len(computed) if state_rounds is None else int(
+                np.isin(computed.round, np.array(state_rounds, dtype=np.int64)).sum())
+            step("states compared")
+            result.states_written = changes_write([diff])
+            step("states written")
+            say(f"住户本轮状态 household round states: {result.states:,}, 改写 rewritten "
+                f"{result.states_written:,} ({time.perf_counter() - started:.1f} s)")
+        for (campaign, _, _), plan in zip(jobs, plans, strict=True):
+            inputs = reads.inputs(plan, visits, effective)
+            step("read inputs")
+            rows = figures_compute(plan, inputs, outcomes, now_us=_now_us(), states=computed)
+            step("figures computed")
+            changes = tables.figures_diff(rows, reads.stored_figures(plan))
+            step("read stored figures")
+            written = changes_write(changes)
+            result.rows += sum(len(columns[0].values) for columns in rows.values())
+            result.figures_written += written
+            step("figures written")
+            result.scopes += len(plan.scopes())
+            say(f"{campaign.name}: {len(plan.scopes())} 组数据 scopes, 改写 rewritten {written:,} 行 rows")
+            result.campaigns += 1
+    finally:
+        if pool is not None:
+            pool.close()
+    if result.states_written or result.figures_written:
+        tables.analyze()
+        step("analyze")
     result.seconds = time.perf_counter() - started
     say(f"完成 done: {result.campaigns} 个行动 campaigns, {result.scopes} 组数据 scopes, {result.seconds:.1f} s")
     return result

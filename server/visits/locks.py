@@ -27,6 +27,32 @@ def cells_lock(*, cell_ids) -> None:
             cursor.execute("SELECT count(pg_advisory_xact_lock(%s, c)) FROM unnest(%s::int[]) AS c", [LOCK_CLASS, ids])
 
 
+def households_lock(*, household_ids: list[int]) -> dict[int, int | None]:
+    """Lock the cells of these households for a refresh (as cells_lock), and let the transaction commit
+    asynchronously (server/common/sql.commit_async): one round trip. Returns each household's cell."""
+    from server.common.sql import in_ids
+
+    where, params = in_ids("id", household_ids)
+    households = f"SELECT id, cell_id FROM registry_household WHERE {where}"
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(households, params)
+            return dict(cursor.fetchall())
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        # The shared lock is taken (the CTE materialised) before the first cell's, the cells' in id order, and all
+        # before the households are returned.
+        cursor.execute(
+            f"WITH h AS MATERIALIZED ({households}), everything AS MATERIALIZED (SELECT set_config("
+            "'synchronous_commit', 'off', true), pg_advisory_xact_lock_shared(%s, %s)), locked AS MATERIALIZED ("
+            "SELECT count(pg_advisory_xact_lock(%s, x.c::int)) FROM (SELECT DISTINCT cell_id AS c FROM h "
+            "WHERE cell_id IS NOT NULL ORDER BY 1) x, everything) SELECT h.id, h.cell_id FROM h, locked",
+            [*params, LOCK_CLASS, _EVERYTHING, LOCK_CLASS], prepare=True)
+        return dict(cursor.fetchall())
+
+
 def everything_lock() -> None:
     """Wait for running refreshes and keep new ones out until the transaction ends (a full recompute)."""
     if connection.vendor != "postgresql":

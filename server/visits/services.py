@@ -348,12 +348,19 @@ def visits_record(
             status = "duplicate" if code == "duplicate" else "rejected"
             results.append(VisitResult(key, status, code, message(code, language)))
     _corrections_audit(user=user, rows=[r for r in batch.values() if r.id in inserted and r.corrects_id is not None])
-    # What coverage needs is kept current: after commit, the touched households' round states are refreshed.
+    # Derived data is kept current after commit: the touched households' round states (walk lists, pull) and, through
+    # the signal, coverage's figures of the touched cells.
+    from server.visits.signals import visits_recorded
     from server.visits.state import household_round_states_schedule
 
     touched: dict[int, set[int]] = {}
+    cells: dict[int, set[int]] = {}
     for row in batch.values():
         if row.id in inserted:
             touched.setdefault(row.round_id, set()).add(row.household_id)
+            if row.cell_id is not None:
+                cells.setdefault(row.round_id, set()).add(row.cell_id)
     household_round_states_schedule(round_households=touched)
+    if cells:
+        visits_recorded.send(sender=Visit, round_cells=cells)
     return results

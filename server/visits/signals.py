@@ -1,8 +1,8 @@
-"""Signals of visits: how other apps (coverage) follow the household round states without visits knowing them."""
+"""Signals of visits: how other apps (coverage) follow the visits without visits knowing them."""
 
 from django.dispatch import Signal
 
-# Sent inside the refresh's transaction, after the states of `household_ids` in round `round_id` were rewritten;
-# `cell_ids` are those households' grid cells.
-# Receivers run in the same transaction and under the same cell locks (server/visits/locks.py).
-household_round_states_refreshed = Signal()
+# Sent inside the transaction of a batch of visits just stored (a push, a walk sheet, the web form), with
+# `round_cells`: round id -> ids of the grid cells of the households visited. Coverage queues those cells for a
+# refresh of their figures, which it computes from the visits themselves (not from the household round states).
+visits_recorded = Signal()

@@ -140,6 +140,39 @@ def test_incremental_equals_full_recompute(scenario):
     assert snapshot() == incremental
 
 
+def test_the_refresh_reads_the_same_plan_as_the_recompute(scenario):
+    """The refresh after a push reads the campaign's plan in one statement (tables.plan_read); the full recompute
+    builds it with the ORM (services.campaign_plan): rounds, their openings, areas, key groups must agree."""
+    from server.coverage import tables
+    from server.coverage.services import campaign_plan
+
+    for number in (1, 2):
+        plan, outcomes = tables.plan_read(campaign_id=scenario.campaign.pk, reference_year=2026, from_number=number)
+        assert plan == campaign_plan(campaign=scenario.campaign, from_number=number)
+        assert sorted(outcomes.ids.tolist()) == sorted(scenario.campaign.outcome_codes.values_list("id", flat=True))
+
+
+def test_a_recompute_writes_nothing_when_all_is_current_and_repairs_what_is_not(scenario):
+    from server.coverage.models import CellCoverage, CellDayCoverage, CellWorkerCoverage
+    from server.coverage.services import coverage_recompute
+
+    current = snapshot()
+    result = coverage_recompute()
+    assert (result.states_written, result.figures_written) == (0, 0)
+    assert snapshot() == current
+    # a figure changed behind the refreshes' back, a row missing, a row that should not be there
+    row = CellCoverage.objects.filter(round=scenario.round1).order_by("pk").first()
+    CellCoverage.objects.filter(pk=row.pk).update(reached=row.reached + 5)
+    CellWorkerCoverage.objects.filter(round=scenario.round2).order_by("pk").first().delete()
+    extra = CellDayCoverage.objects.filter(round=scenario.round1).order_by("pk").first()
+    extra.pk, extra.day = None, extra.day.replace(year=2020)
+    extra.save()
+    result = coverage_recompute()
+    assert result.figures_written == 3
+    assert snapshot() == current
+    assert CellCoverage.objects.filter(pk=row.pk).exists()  # repaired in place, by id
+
+
 def test_district_chief_sees_only_their_district(scenario):
     district = scenario.chief.areas.get()
     cells = set(GridCell.objects.filter(path__startswith=district.path).values_list("id", flat=True))
@@ -201,3 +234,30 @@ def test_openapi_documents_the_endpoints(client, scenario):
     for path in ("/api/v1/coverage", "/api/v1/coverage/daily", "/api/v1/coverage/teams", "/api/v1/coverage/workers"):
         names = {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
         assert {"round", "campaign", "area"} <= names, path
+
+
+@pytest.mark.postgis
+@pytest.mark.django_db(transaction=True)
+def test_the_full_recompute_reads_in_parallel_in_its_own_snapshot(scenario, monkeypatch):
+    """Outside any enclosing transaction (as manage.py and the nightly job run it) the full recompute reads on extra
+    connections that import its snapshot; the rows they read give the same figures as the refreshes."""
+    from server.common import columns
+    from server.coverage.models import CellCoverage
+    from server.coverage.services import coverage_recompute
+
+    opened = []
+    real_open = columns.ReaderPool.open.__func__
+
+    def spy(cls, size=2):
+        pool = real_open(cls, size)
+        opened.append(pool)
+        return pool
+
+    monkeypatch.setattr(columns.ReaderPool, "open", classmethod(spy))
+    current = snapshot()
+    row = CellCoverage.objects.order_by("pk").first()
+    CellCoverage.objects.filter(pk=row.pk).update(to_visit=row.to_visit + 1)
+    result = coverage_recompute()
+    assert opened and opened[0] is not None
+    assert result.figures_written == 1 and result.states_written == 0
+    assert snapshot() == current

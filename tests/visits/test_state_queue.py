@@ -1,5 +1,6 @@
-"""With a broker, a push queues its households and one drainer refreshes their states (server/visits/state.py),
-then coverage's queue of cells; nothing is lost when a push lands while a drain is running."""
+"""With a broker, a push queues its households (for their round states, server/visits/state.py) and its cells (for
+coverage's figures, computed from the visits); each queue has one drainer and neither waits for the other; nothing
+is lost when a push lands while a drain is running."""
 
 import datetime as dt
 import uuid
@@ -43,24 +44,26 @@ def push(worker, round, households, outcome="reached"):
     return [r.status for r in visits_record(user=worker, items=items)]
 
 
-def test_a_push_queues_its_households_and_the_drain_brings_states_and_figures_up(broker_mode, mini_city, open_round,
-                                                                                workers):
+def test_a_push_queues_its_households_and_cells_and_the_drains_bring_states_and_figures_up(
+        broker_mode, mini_city, open_round, workers):
     cell = mini_city.cells[0]
     hh = [h for h in mini_city.households if h.cell_id == cell.pk][:2]
     assert push(workers[0], open_round, hh) == ["accepted", "accepted"]
     queued = set(StateQueue.objects.filter(round=open_round).values_list("household_id", flat=True))
     assert queued == {h.pk for h in hh}
+    assert list(DirtyCell.objects.filter(round=open_round).values_list("cell_id", flat=True)) == [cell.pk]
     assert not HouseholdRoundState.objects.filter(round=open_round, household__in=hh).exists()  # not yet
+
+    # the figures come from the visits: they need no states
+    coverage_dirty_refresh()
+    assert CellCoverage.objects.get(round=open_round, cell=cell).reached == 2
+    assert not DirtyCell.objects.exists()
+    assert not HouseholdRoundState.objects.filter(round=open_round, household__in=hh).exists()
 
     assert household_round_states_drain() == 2
     assert not StateQueue.objects.exists()
     states = HouseholdRoundState.objects.filter(round=open_round, household__in=hh)
     assert sorted(states.values_list("reached", flat=True)) == [True, True]
-    assert DirtyCell.objects.filter(round=open_round, cell=cell).exists()  # coverage heard of it
-
-    coverage_dirty_refresh()
-    assert CellCoverage.objects.get(round=open_round, cell=cell).reached == 2
-    assert not DirtyCell.objects.exists()
 
 
 def test_a_push_during_a_drain_keeps_its_queue_row(broker_mode, mini_city, open_round, workers):
