@@ -19,6 +19,7 @@ visits; per worker and day the visits and flagged visits. Definitions: docs/cove
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,9 +106,10 @@ TABLES = tuple(SCHEMA)
 
 
 def figures_compute(plan: Plan, inputs: Inputs, outcomes: Outcomes, *, now_us: int,
-                    states: StateColumns | None = None) -> dict[str, list[Column]]:
+                    states: StateColumns | None = None, threads: bool | None = None) -> dict[str, list[Column]]:
     """Table name → the rows of every scope of the plan, as columns for server.common.columns. `states`: the
-    household round states of these visits, if the caller computed them already (the full recompute).
+    household round states of these visits, if the caller computed them already (the full recompute). `threads`:
+    compute the independent parts on two threads (default: when there are more than 100,000 visits).
 
     Households are numbered in cell order, so a cell's households are one segment of every per-household array
     and its figures one reduction; the per-visit figures share two sorts (by cell, worker and household; by cell,
@@ -125,29 +127,35 @@ def figures_compute(plan: Plan, inputs: Inputs, outcomes: Outcomes, *, now_us: i
     if states is None:
         states = states_compute(visits, effective, outcomes)
     grid = _per_round(plan, households, states, outcomes)
-    scopes = [(round_id, _scope(grid, index, outcomes)) for index, round_id in plan.scopes()]
     visit_reached = outcomes.reached[outcomes.position(visits.outcome)] == 1
     visit_cell = cell_of[visit_household]
-    rank_in_cell = visit_household - cell_start[visit_cell]
-    by_household = Groups([visit_cell, visits.worker, rank_in_cell])  # workers' distinct households
-    workers = _WorkerSort(by_household, visit_household, visits.round, visit_reached, visits.app == 1,
-                          visits.flagged.astype(np.int32))
-    by_day = Groups([visit_cell, visits.worker, local_days(effective)])
-    days = _WorkerSort(by_day, visit_household, visits.round, None, None, visits.flagged.astype(np.int32))
+    flagged = visits.flagged.astype(np.int32)
     member = households.find(inputs.member_household)
     known = member >= 0
     member, member_group = member[known], inputs.member_group[known]
-    by_group = Groups([cell_of[member], member_group])
-    member = by_group.sort(member)
 
-    out: dict[str, list[list[Column]]] = {t: [] for t in TABLES}
-    for round_id, scope in scopes:
-        key = (plan.campaign_id, round_id)
-        out["coverage_cellcoverage"].append(_cells(key, scope, cells, cell_start, now_us))
-        out["coverage_cellkeygroupcoverage"].append(_key_groups(key, scope, cells, by_group, member))
-        out["coverage_celldaycoverage"].append(_days(key, scope, cells, cell_of))
-        out["coverage_cellworkercoverage"].append(_workers(key, cells, workers, scope.listed, round_id))
-        out["coverage_cellworkerday"].append(_worker_days(key, cells, days, scope.listed, round_id))
+    # numpy lets go of the GIL in its sorts and reductions: at city scale the independent parts run on two threads
+    with _Runner(parallel=len(visits) > 100_000 if threads is None else threads) as run:
+        scopes = run.map(lambda scope: (scope[1], _scope(grid, scope[0], outcomes)), plan.scopes())
+        workers = run.call(lambda: _WorkerSort(Groups([visit_cell, visits.worker, visit_household
+                                                       - cell_start[visit_cell]]),  # rank in cell: 31 bits or less
+                                               visit_household, visits.round, visit_reached, visits.app == 1, flagged))
+        days = run.call(lambda: _WorkerSort(Groups([visit_cell, visits.worker, local_days(effective)]),
+                                            visit_household, visits.round, None, None, flagged))
+        by_group = run.call(lambda: Groups([cell_of[member], member_group]))
+        scopes, workers, days, by_group = scopes.result(), workers.result(), days.result(), by_group.result()
+        member = by_group.sort(member)
+
+        def tables(round_id: int | None, scope: _Scope) -> dict[str, list[Column]]:
+            key = (plan.campaign_id, round_id)
+            return {"coverage_cellcoverage": _cells(key, scope, cells, cell_start, now_us),
+                    "coverage_cellkeygroupcoverage": _key_groups(key, scope, cells, by_group, member),
+                    "coverage_celldaycoverage": _days(key, scope, cells, cell_of),
+                    "coverage_cellworkercoverage": _workers(key, cells, workers, scope.listed, round_id),
+                    "coverage_cellworkerday": _worker_days(key, cells, days, scope.listed, round_id)}
+
+        per_scope = run.map(lambda scope: tables(*scope), scopes).result()
+    out: dict[str, list[list[Column]]] = {t: [part[t] for part in per_scope] for t in TABLES}
     return {table: _concat(parts) for table, parts in out.items()}
 
 
@@ -261,6 +269,41 @@ def _days(key, s: _Scope, cells, cell_of) -> list[Column]:
 
 
 _DAY_TABLE = "coverage_celldaycoverage"
+
+
+class _Runner:
+    """Runs functions now (one thread) or on a pool of two threads; `call`/`map` give objects with `result()`."""
+
+    def __init__(self, *, parallel: bool):
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="figures") if parallel else None
+
+    def call(self, fn):
+        return self._pool.submit(fn) if self._pool else _Done(fn())
+
+    def map(self, fn, items):
+        if not self._pool:
+            return _Done([fn(i) for i in items])
+        futures = [self._pool.submit(fn, i) for i in items]
+        return _Done.later(lambda: [f.result() for f in futures])
+
+    def __enter__(self) -> _Runner:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool:
+            self._pool.shutdown(wait=True)
+
+
+class _Done:
+    def __init__(self, value=None, later=None):
+        self._value, self._later = value, later
+
+    @classmethod
+    def later(cls, fn) -> _Done:
+        return cls(later=fn)
+
+    def result(self):
+        return self._later() if self._later else self._value
 
 
 class _WorkerSort:

@@ -64,6 +64,11 @@ class Visit(models.Model):
             models.Index(fields=["round", "household"]),
             models.Index(fields=["round", "cell"]),
             models.Index(fields=["worker", "captured_at"]),
+            # The corrections of a few households, for the visits they take out of the figures and the states
+            # (server/visits/selectors.py): a handful of entries, so a push's refresh finds them without reading
+            # the households' visits twice.
+            models.Index(fields=["household", "round"], condition=models.Q(corrects__isnull=False),
+                         name="visit_corrections"),
         ]
 
     @property

@@ -173,6 +173,19 @@ def test_a_recompute_writes_nothing_when_all_is_current_and_repairs_what_is_not(
     assert CellCoverage.objects.filter(pk=row.pk).exists()  # repaired in place, by id
 
 
+@pytest.mark.parametrize("threads", [True, False])
+def test_the_figures_are_the_same_on_two_threads_and_on_one(scenario, monkeypatch, threads):
+    """At city scale figures_compute runs its independent parts on two threads; forced either way on the scenario
+    the recompute finds every row current."""
+    from server.coverage import compute, services
+
+    real = compute.figures_compute
+    monkeypatch.setattr(services, "figures_compute", lambda *a, **kw: real(*a, **kw, threads=threads))
+    current = snapshot()
+    assert services.coverage_recompute().figures_written == 0
+    assert snapshot() == current
+
+
 def test_district_chief_sees_only_their_district(scenario):
     district = scenario.chief.areas.get()
     cells = set(GridCell.objects.filter(path__startswith=district.path).values_list("id", flat=True))
