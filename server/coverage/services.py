@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -166,6 +167,7 @@ def coverage_recompute(*, campaign_id: int | None = None, round_id: int | None =
         t = now
 
     pool = ReaderPool.open(2)
+    comparer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="states-diff")
     try:
         reads = tables.everything_read(plans, rounds=rounds, state_rounds=state_rounds if states else [],
                                        pool=pool)
@@ -177,16 +179,13 @@ def coverage_recompute(*, campaign_id: int | None = None, round_id: int | None =
         outcomes = tables.outcomes_of(None)
         computed = states_compute(visits, effective, outcomes)
         step("states computed")
-        if states:
-            diff = household_round_states_diff(states=computed, households=reads.households(),
-                                               stored=reads.stored_states(), only_rounds=state_rounds)
+        diff = None
+        if states:  # compared with the stored rows on another thread while the figures are computed
+            diff = comparer.submit(lambda: household_round_states_diff(
+                states=computed, households=reads.households(), stored=reads.stored_states(),
+                only_rounds=state_rounds))
             result.states = len(computed) if state_rounds is None else int(
                 np.isin(computed.round, np.array(state_rounds, dtype=np.int64)).sum())
-            step("states compared")
-            result.states_written = changes_write([diff])
-            step("states written")
-            say(f"住户本轮状态 household round states: {result.states:,}, 改写 rewritten "
-                f"{result.states_written:,} ({time.perf_counter() - started:.1f} s)")
         for (campaign, _, _), plan in zip(jobs, plans, strict=True):
             inputs = reads.inputs(plan, visits, effective)
             step("read inputs")
@@ -201,7 +200,15 @@ def coverage_recompute(*, campaign_id: int | None = None, round_id: int | None =
             result.scopes += len(plan.scopes())
             say(f"{campaign.name}: {len(plan.scopes())} 组数据 scopes, 改写 rewritten {written:,} 行 rows")
             result.campaigns += 1
+        if diff is not None:
+            changes = diff.result()
+            step("states compared")
+            result.states_written = changes_write([changes])
+            step("states written")
+            say(f"住户本轮状态 household round states: {result.states:,}, 改写 rewritten "
+                f"{result.states_written:,} ({time.perf_counter() - started:.1f} s)")
     finally:
+        comparer.shutdown(wait=True)
         if pool is not None:
             pool.close()
     if result.states_written or result.figures_written:

@@ -55,7 +55,10 @@ def counted(plan: Plan, households: list[np.ndarray]) -> tuple[np.ndarray, np.nd
 def members_query(plan: Plan, *, cells: list[int] | None) -> Query:
     """(household, key group) of every resident in a key group: tagged by hand, or elderly by the birth year (aged
     ELDERLY_AGE or more in the campaign's reference year); of the occupied households of these cells, or of all.
-    One pass over the residents: each resident's tags, and the elderly group if old enough."""
+
+    For some cells (PostgreSQL): one pass over their residents, each resident's tags by index and the elderly group
+    if old enough. For all: the elderly by the (birth year, household) index, and the tags joined to their residents
+    in one merge or hash join (a tag look-up per resident of the city cost 4 M index probes)."""
     tagged, elderly = plan.tagged_groups, plan.elderly_group
     params: list = []
     pin = ""
@@ -68,7 +71,7 @@ def members_query(plan: Plan, *, cells: list[int] | None) -> Query:
     cols = [Col("m.household_id", bits=31, bound="registry_household"),
             Col("m.key_group_id", bits=31, bound="registry_keygroup")]
     groups, group_params = in_ids("g.keygroup_id", tagged or [0])
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and cells is not None:
         branches = []
         if tagged:
             branches.append(f"SELECT g.keygroup_id FROM registry_resident_key_groups g WHERE g.resident_id = p.id "
@@ -170,9 +173,10 @@ class EverythingReads:
 
         parts = 2 if pool is not None else 1
         self._names: list[tuple[str, int]] = []
-        batches: list[tuple[str, list[Query]]] = [("visits", visits_queries(rounds=rounds, part=(0, parts)))]
+        # the visits first, on every connection: the states are computed from them while the rest is read
+        batches: list[tuple[str, list[Query]]] = [("visits", visits_queries(rounds=rounds, part=(k, parts)))
+                                                  for k in range(parts)]
         batches += [(f"members{i}", [members_query(p, cells=None)]) for i, p in enumerate(plans)]
-        batches += [("visits", visits_queries(rounds=rounds, part=(k, parts))) for k in range(1, parts)]
         batches.append(("households", [households_all_query()]))  # filtered per campaign in numpy
         if state_rounds is None or state_rounds:
             batches.append(("states", [states_stored_query(rounds=state_rounds)]))

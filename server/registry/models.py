@@ -95,6 +95,8 @@ class Resident(models.Model):
         verbose_name = "居民"
         verbose_name_plural = "居民 residents"
         ordering = ["household_id", "id"]
+        # the full coverage recompute reads the elderly of the city (birth year, household) from this index alone
+        indexes = [models.Index(fields=["birth_year", "household"], name="resident_birth_year_household")]
 
     def __str__(self) -> str:
         return self.name
