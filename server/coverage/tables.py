@@ -201,9 +201,9 @@ class EverythingReads:
     def visits(self) -> VisitColumns:
         from server.visits.selectors import visits_of
 
-        parts = [visits_of(*batch) for batch in self._get("visits")]
-        return VisitColumns(*(np.concatenate([getattr(p, f) for p in parts])
-                              for f in VisitColumns.__dataclass_fields__))
+        parts = self._get("visits")  # [every, corrected] of each part
+        return visits_of(*([np.concatenate(columns) for columns in zip(*(part[i] for part in parts), strict=True)]
+                           for i in (0, 1)))
 
     def households(self) -> list[np.ndarray]:
         """ids ascending and their cells (NULL: none), for the states."""

@@ -36,7 +36,10 @@ def visits_queries(*, rounds: list[int] | None = None, households: list[int] | N
                    part: tuple[int, int] | None = None) -> list[Query]:
     """Two queries whose results `visits_of` turns into the uncorrected visits (of these rounds; of these
     households, or of those `households_sql` selects; or all): every visit, and the visits a later one corrects.
-    `part` (k, n): only households with id % n = k, to read a city's visits in n parallel parts.
+    `part` (k, n): the k-th of n parts of the table's pages (PostgreSQL: a TID range scan of its blocks), to read a
+    city's visits in n parallel parts, each scanning only its pages; the corrected visits all come with part 0 (a
+    correction and the visit it corrects may lie in different parts: `visits_of` takes them out of all parts
+    together).
 
     A correction is of the same household and round as the visit it corrects (visits.services), so the corrected
     visits are found by index from the corrections of the same households and rounds, and taken out in numpy: no
@@ -54,13 +57,34 @@ def visits_queries(*, rounds: list[int] | None = None, households: list[int] | N
     if households_sql is not None:
         where.append(f"{{t}}.household_id IN ({households_sql[0]})")
         params += households_sql[1]
-    if part is not None and part[1] > 1:
-        where.append(f"{{t}}.household_id %% {int(part[1])} = {int(part[0])}")
     condition = " AND ".join(where) or "true"
-    every = Query(_VISIT_COLUMNS, f"FROM visits_visit v WHERE {condition.format(t='v')}", params)
+    blocks = ""
+    if part is not None and part[1] > 1:
+        blocks = _blocks(*part)
+    every = Query(_VISIT_COLUMNS, f"FROM visits_visit v WHERE {condition.format(t='v')}{blocks}", params)
     corrected = Query(_VISIT_COLUMNS, "FROM visits_visit v WHERE v.id IN (SELECT c.corrects_id FROM visits_visit c "
-                                      f"WHERE c.corrects_id IS NOT NULL AND {condition.format(t='c')})", params)
+                                      f"WHERE c.corrects_id IS NOT NULL AND {condition.format(t='c')})"
+                                      f"{' AND false' if part is not None and part[0] > 0 else ''}", params)
     return [every, corrected]
+
+
+def _blocks(k: int, n: int) -> str:
+    """The condition on v.ctid of the k-th of n parts of the visits table's pages, by the page count the planner
+    knows; the first part starts at page 0 and the last has no end, so the parts cover every row however the
+    table grew."""
+    pages = _visit_pages()
+    start, end = pages * k // n, pages * (k + 1) // n
+    lower = f" AND v.ctid >= '({start},0)'::tid" if k > 0 else ""
+    upper = f" AND v.ctid < '({end},0)'::tid" if k < n - 1 else ""
+    return lower + upper
+
+
+def _visit_pages() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT GREATEST(relpages, 1) FROM pg_class WHERE oid = 'visits_visit'::regclass")
+        return int(cursor.fetchone()[0])
 
 
 def visits_of(every: list[np.ndarray], corrected: list[np.ndarray]) -> VisitColumns:

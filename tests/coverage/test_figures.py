@@ -274,3 +274,41 @@ def test_the_full_recompute_reads_in_parallel_in_its_own_snapshot(scenario, monk
     assert opened and opened[0] is not None
     assert result.figures_written == 1 and result.states_written == 0
     assert snapshot() == current
+
+
+@pytest.mark.postgis
+def test_the_visits_read_in_parts_of_the_table_are_the_visits_read_at_once(scenario, monkeypatch):
+    """The full recompute reads the visits in two parts, each a range of the table's pages; a correction and the
+    visit it corrects may lie in different parts, and the uncorrected visits are still the same."""
+    import numpy as np
+    from django.db import connection
+
+    from server.common.columns import queries_read
+    from server.visits import selectors
+    from server.visits.models import Visit
+    from server.visits.selectors import visit_columns, visits_of, visits_queries
+
+    pair = ("SELECT (v.ctid::text::point)[0]::int, (c.ctid::text::point)[0]::int FROM visits_visit v "
+            "JOIN visits_visit c ON c.corrects_id = v.id")
+    with connection.cursor() as cursor:
+        cursor.execute(pair)
+        corrections = cursor.fetchall()
+        # rewrite the first corrected visit until its row version lands on another page than its correction's
+        corrected = Visit.objects.filter(corrects__isnull=False).order_by("pk").values_list("corrects_id").first()
+        for _ in range(500):
+            if len({p for pages in corrections for p in pages}) > 1 and any(a != b for a, b in corrections):
+                break
+            cursor.execute("UPDATE visits_visit SET device_id = device_id WHERE id = %s", corrected)
+            cursor.execute(pair)
+            corrections = cursor.fetchall()
+    assert corrections and Visit.objects.filter(corrects__isnull=False).count() == len(corrections)
+    # split the pages between a corrected visit and its correction (the parts are halves of the page count)
+    split = next(max(pages) for pages in corrections if pages[0] != pages[1])
+    monkeypatch.setattr(selectors, "_visit_pages", lambda: 2 * split)
+    parts = [queries_read(visits_queries(part=(k, 2))) for k in range(2)]
+    assert all(len(every[0]) for every, _ in parts)
+    together = visits_of(*([np.concatenate(c) for c in zip(*(p[i] for p in parts), strict=True)] for i in (0, 1)))
+    at_once = visit_columns()
+    for name in at_once.__dataclass_fields__:
+        assert sorted(getattr(together, name).tolist()) == sorted(getattr(at_once, name).tolist()), name
+    assert len(at_once) == Visit.objects.count() - len(corrections)
