@@ -217,9 +217,10 @@ class EverythingReads:
 
     def inputs(self, plan: Plan, visits: VisitColumns, effective: np.ndarray) -> Inputs:
         mine = np.isin(visits.round, np.array(plan.rounds, dtype=np.int64))
+        if not mine.all():  # other campaigns' visits too (one campaign: all of them, no copy)
+            visits, effective = visits.take(np.flatnonzero(mine)), effective[mine]
         members = self._get(f"members{self._plans.index(plan)}")[0][0]
-        return inputs_of(plan, self._get("households")[0][0], visits.take(np.flatnonzero(mine)), effective[mine],
-                         members)
+        return inputs_of(plan, self._get("households")[0][0], visits, effective, members)
 
     def stored_figures(self, plan: Plan) -> dict[str, list[np.ndarray]]:
         return dict(zip(TABLES, self._get(f"figures{self._plans.index(plan)}")[0], strict=True))
