@@ -144,6 +144,7 @@ def queries_read(queries: Sequence[Query], pool: ReaderPool | None = None,
     import psycopg
 
     connection.ensure_connection()
+    # Django's cursors bind parameters on the client, which allows no binary results: a plain psycopg cursor
     with psycopg.Cursor(connection.connection) as cursor:
         return _pg_queries(cursor, queries, prepare=prepare)
 
@@ -173,23 +174,6 @@ def nullable(expression: str, kind: str) -> str:
     if connection.vendor == "postgresql":
         return f"COALESCE({expression}, '-infinity')"  # read back as the smallest int64, i.e. NULL
     return expression  # SQLite: None reads as NULL
-
-
-def columns_read(sql: str, params: Sequence, kinds: Sequence[str]) -> list[np.ndarray]:
-    """Run a SELECT of len(kinds) columns; one int64 array per column."""
-    return relations_read([Relation(sql, params, kinds)])[0]
-
-
-def relations_read(relations: Sequence[Relation]) -> list[list[np.ndarray]]:
-    """Read several relations (one statement on PostgreSQL)."""
-    if connection.vendor != "postgresql":
-        return [_sqlite_read(r) for r in relations]
-    import psycopg
-
-    connection.ensure_connection()
-    # Django's cursors bind parameters on the client, which allows no binary results: a plain psycopg cursor
-    with psycopg.Cursor(connection.connection) as cursor:
-        return _pg_read(cursor, relations)
 
 
 def _aggregate(relation: Relation) -> str:
@@ -258,7 +242,7 @@ class ReaderPool:
     `ReaderPool.open(n)` gives a pool only when the current transaction is the outermost one and has written
     nothing yet: then its snapshot (`pg_export_snapshot`) holds every row the caller can see. Inside an enclosing
     transaction (a test's) the caller's uncommitted rows would be invisible to other connections, so it gives None
-    and the caller reads on its own connection (relations_read), the same statements one after the other."""
+    and the caller reads on its own connection (queries_read), the same statements one after the other."""
 
     def __init__(self, snapshot: str, size: int):
         self._snapshot = snapshot

@@ -97,9 +97,8 @@ def coverage_dirty_refresh(*, batch: int = 500, passes: int = 50) -> int:
     queue rows that did not change meanwhile; returns the number of (round, cell) rows refreshed.
 
     One refresher at a time (server/coverage/locks.py, server/common/workqueue.py). Pushes never wait for a
-    refresher: their states refresh only queues cells. Figures are read from committed round states; a push that
-    commits while a refresh runs bumps its cell's `seq`, so its row survives the refresh's delete and the cell is
-    refreshed again."""
+    refresher: they only queue their cells. Figures are computed from committed visits; a push that commits while a
+    refresh runs bumps its cell's `seq`, so its row survives the refresh's delete and the cell is refreshed again."""
     from server.coverage.locks import refresher_lock
 
     return workqueue.queue_drain(table="coverage_dirtycell", column="cell_id", lock=lambda: refresher_lock(wait=False),
@@ -140,6 +139,7 @@ def coverage_recompute(*, campaign_id: int | None = None, round_id: int | None =
     from server.coverage.locks import refresher_lock
     from server.visits.compute import states_compute
     from server.visits.locks import everything_lock
+    from server.visits.selectors import outcomes_all, visit_effective_times
     from server.visits.state import household_round_states_diff
 
     started = time.perf_counter()
@@ -169,14 +169,11 @@ def coverage_recompute(*, campaign_id: int | None = None, round_id: int | None =
     pool = ReaderPool.open(2)
     comparer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="states-diff")
     try:
-        reads = tables.everything_read(plans, rounds=rounds, state_rounds=state_rounds if states else [],
-                                       pool=pool)
-        visits, effective = reads.visits(), None
+        reads = tables.EverythingReads(plans, rounds=rounds, state_rounds=state_rounds if states else [], pool=pool)
+        visits = reads.visits()
         step("read visits")
-        from server.visits.selectors import visit_effective_times
-
         effective = visit_effective_times(visits, rounds)
-        outcomes = tables.outcomes_of(None)
+        outcomes = outcomes_all()
         computed = states_compute(visits, effective, outcomes)
         step("states computed")
         diff = None

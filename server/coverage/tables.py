@@ -9,6 +9,7 @@ from django.db import connection
 from server.common.columns import NULL, Changes, Col, Column, Query, queries_read, rows_diff
 from server.common.sql import in_ids
 from server.coverage.compute import SCHEMA, TABLES, Inputs, Plan
+from server.registry.columns import household_cells, households_query
 from server.registry.models import ELDERLY_AGE
 from server.visits.compute import Outcomes, VisitColumns, effective_times
 
@@ -27,19 +28,6 @@ def _cells_households(cells: list[int]) -> tuple[str, list]:
     applied in numpy, by `counted`; a list of hundreds of communities in the SQL cost milliseconds to plan)."""
     in_cells, params = in_ids("h.cell_id", cells)
     return f"SELECT h.id FROM registry_household h WHERE h.status = 'occupied' AND {in_cells}", params
-
-
-def households_query(*, cells: list[int] | None) -> Query:
-    """Households: id, cell (0: none), community, occupied (0/1); of these cells (occupied ones), or all."""
-    where, params = "", []
-    if cells is not None:
-        in_cells, params = in_ids("h.cell_id", cells)
-        where = f"WHERE h.status = 'occupied' AND {in_cells}"
-    return Query([Col("h.id", bits=31, bound="registry_household"),
-                  Col("COALESCE(h.cell_id, 0)", bits=31, bound="territory_gridcell"),
-                  Col("h.community_id", bits=31, bound="territory_area"),
-                  Col("CASE WHEN h.status = 'occupied' THEN 1 ELSE 0 END", bits=1)],
-                 f"FROM registry_household h {where}", params)
 
 
 def counted(plan: Plan, households: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -129,14 +117,6 @@ def plan_read(*, campaign_id: int, reference_year: int, from_number: int) -> tup
     return plan, outcomes_from(outcomes)
 
 
-def outcomes_of(plan: Plan | None) -> Outcomes:
-    """The outcome codes of the plan's campaign (or all)."""
-    from server.campaigns.models import OutcomeCode
-
-    qs = OutcomeCode.objects.all() if plan is None else OutcomeCode.objects.filter(campaign_id=plan.campaign_id)
-    return Outcomes.of(list(qs.values_list("id", "code", "reached", "revisit", "excluded")))
-
-
 def _effective(plan: Plan, visits: VisitColumns) -> np.ndarray:
     from server.visits.timing import clock_skew_seconds
 
@@ -158,11 +138,6 @@ def cells_read(plan: Plan, *, cells: list[int]) -> tuple[Inputs, dict[str, list[
             dict(zip(TABLES, stored, strict=True)))
 
 
-def households_all_query() -> Query:
-    """Every household: id, cell (0: none), community, occupied (0/1)."""
-    return households_query(cells=None)
-
-
 class EverythingReads:
     """The reads of a full recompute, started at once: on the pool's connections in parallel (their results are
     futures until asked for), or in one statement on this connection."""
@@ -172,12 +147,11 @@ class EverythingReads:
         from server.visits.state import states_stored_query
 
         parts = 2 if pool is not None else 1
-        self._names: list[tuple[str, int]] = []
         # the visits first, on every connection: the states are computed from them while the rest is read
         batches: list[tuple[str, list[Query]]] = [("visits", visits_queries(rounds=rounds, part=(k, parts)))
                                                   for k in range(parts)]
         batches += [(f"members{i}", [members_query(p, cells=None)]) for i, p in enumerate(plans)]
-        batches.append(("households", [households_all_query()]))  # filtered per campaign in numpy
+        batches.append(("households", [households_query(cells=None)]))  # filtered per campaign in numpy
         if state_rounds is None or state_rounds:
             batches.append(("states", [states_stored_query(rounds=state_rounds)]))
         batches += [(f"figures{i}", [stored_query(t, p, None) for t in TABLES]) for i, p in enumerate(plans)]
@@ -207,9 +181,7 @@ class EverythingReads:
 
     def households(self) -> list[np.ndarray]:
         """ids ascending and their cells (NULL: none), for the states."""
-        ids, cell, _, _ = self._get("households")[0][0]
-        order = np.argsort(ids, kind="stable")
-        return [ids[order], np.where(cell == 0, NULL, cell)[order]]
+        return household_cells(self._get("households")[0][0])
 
     def stored_states(self) -> list[np.ndarray]:
         found = self._get("states")
@@ -224,11 +196,6 @@ class EverythingReads:
 
     def stored_figures(self, plan: Plan) -> dict[str, list[np.ndarray]]:
         return dict(zip(TABLES, self._get(f"figures{self._plans.index(plan)}")[0], strict=True))
-
-
-def everything_read(plans: list[Plan], *, rounds: list[int] | None, state_rounds: list[int] | None,
-                    pool) -> EverythingReads:
-    return EverythingReads(plans, rounds=rounds, state_rounds=state_rounds, pool=pool)
 
 
 _COMPARED_OUT = {"updated_at"}  # written with the rows that changed, not compared

@@ -153,20 +153,18 @@ def household_round_states_rebuild(*, round_id: int | None = None) -> int:
     Keeps refreshes out meanwhile (server/visits/locks.py). Sends no signal: whoever rebuilds recomputes what
     depends on the states (coverage's recompute reads the visits once for both)."""
     from server.common.columns import changes_write, queries_read
-    from server.coverage.tables import households_all_query, outcomes_of
+    from server.registry.columns import household_cells, households_query
+    from server.visits.compute import states_compute
     from server.visits.locks import everything_lock
-    from server.visits.selectors import visit_effective_times, visits_of, visits_queries
+    from server.visits.selectors import outcomes_all, visit_effective_times, visits_of, visits_queries
 
     everything_lock()
     rounds = None if round_id is None else [round_id]
-    every, corrected, households, stored = queries_read([*visits_queries(rounds=rounds), households_all_query(),
+    every, corrected, households, stored = queries_read([*visits_queries(rounds=rounds), households_query(cells=None),
                                                          states_stored_query(rounds=rounds)])
     visits = visits_of(every, corrected)
-    order = np.argsort(households[0], kind="stable")
-    households = [households[0][order], np.where(households[1] == 0, NULL, households[1])[order]]
-    from server.visits.compute import states_compute
-
-    states = states_compute(visits, visit_effective_times(visits, rounds), outcomes_of(None))
+    states = states_compute(visits, visit_effective_times(visits, rounds), outcomes_all())
+    households = household_cells(households)
     changes_write([household_round_states_diff(states=states, households=households, stored=stored)])
     return len(states)
 
