@@ -46,6 +46,10 @@ def demo_campaign_seed(
                              reason="网格员负责本人网格 grid worker's own cells")
     services.round_auto_assign(round=first, teams=teams, user=chief, reason="演示自动分配 demo auto-assign")
     services.round_open(round=first, user=chief)
+    # The demo's history: the round was opened on its first morning, before the visits of the days after it (opened
+    # now, every visit would be dated before the opening, i.e. flagged for an impossible device clock)
+    first.opened_at = timezone.make_aware(dt.datetime.combine(ROUNDS[0][0], dt.time(8, 0)))
+    first.save(update_fields=["opened_at"])
     _demo_visits(rng=rng, round=first, worker=worker, cells=cells, share=visited_share)
     return campaign
 

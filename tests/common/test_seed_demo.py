@@ -205,6 +205,19 @@ def test_demo_accounts_have_their_roles_and_log_in():
 
 
 @pytest.mark.django_db
+def test_the_demo_visits_are_plausible_not_all_flagged():
+    """The demo round was opened on its first morning: its visits of the days after are not flagged for an
+    impossible device clock, and the coverage figures count flagged visits only where something is wrong."""
+    from server.visits.models import Visit
+
+    seed()
+    visits = Visit.objects.all()
+    assert visits.count() > 50
+    assert not visits.filter(flag_clock=True).exists()
+    assert visits.filter(flag_far=False, flag_inaccurate=False, flag_mock=False).count() == visits.count()
+
+
+@pytest.mark.django_db
 def test_if_empty_is_a_no_op_and_a_second_plain_run_refuses():
     seed("--if-empty")
     before = (Household.objects.count(), Resident.objects.count(), User.objects.count())
